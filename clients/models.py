@@ -1,0 +1,467 @@
+"""Group clients, their legal entities, the people who control them, and the bank's data on them."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.reference import REGION_CHOICES, industry_label
+from clients.validators import validate_industry_code, validate_resident_id, validate_uscc
+from staff.access import sees_unmasked_identity, visible_enterprises, visible_groups
+from staff.models import Branch
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+class EnterpriseSize(models.TextChoices):
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    MICRO = "micro", _("Micro")
+
+
+class Rating(models.TextChoices):
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    BBB = "BBB", "BBB"
+    BB = "BB", "BB"
+    B = "B", "B"
+    CCC = "CCC", "CCC"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class EnterpriseQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return visible_enterprises(user, self)
+
+
+class Enterprise(models.Model):
+    """A legal-person client or prospect (法人客户), identified by its unified social credit code."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc],
+        help_text=_("18 characters, GB 32100-2015."),
+    )
+    industry = models.CharField(
+        _("industry (GB/T 4754)"), max_length=5, blank=True, validators=[validate_industry_code]
+    )
+    size = models.CharField(_("size"), max_length=10, choices=EnterpriseSize.choices, blank=True)
+    region = models.CharField(_("region"), max_length=2, choices=REGION_CHOICES, blank=True)
+    is_client = models.BooleanField(
+        _("client of the bank"), default=False, help_text=_("Unticked: a prospect.")
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("owning branch"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="enterprises",
+    )
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("relationship manager"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="enterprises",
+    )
+    internal_rating = models.CharField(_("internal rating"), max_length=3, choices=Rating.choices, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def industry_label(self) -> str:
+        return industry_label(self.industry)
+
+
+class PersonQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """A person is visible where they control or manage a visible enterprise."""
+        links = ControlLink.objects.filter(child__in=Enterprise.objects.for_user(user)).values("parent_person")
+        roles = KeyPerson.objects.filter(enterprise__in=Enterprise.objects.for_user(user)).values("person")
+        return self.filter(models.Q(pk__in=links) | models.Q(pk__in=roles))
+
+
+class Person(models.Model):
+    """A natural person who controls or manages enterprises (实际控制人, key managers).
+
+    The identity number is personal data: pages and API show it masked except to head office."""
+
+    name = models.CharField(_("name"), max_length=100)
+    id_number = models.CharField(
+        _("resident ID number"), max_length=18, unique=True, validators=[validate_resident_id]
+    )
+    history = HistoricalRecords(excluded_fields=["id_number"])
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def id_number_for(self, user) -> str:
+        from clients.validators import mask_identity
+
+        return self.id_number if sees_unmasked_identity(user) else mask_identity(self.id_number)
+
+
+class KeyPersonRole(models.TextChoices):
+    LEGAL_REPRESENTATIVE = "legal_rep", _("Legal representative")
+    CHAIRMAN = "chairman", _("Chairman")
+    GENERAL_MANAGER = "gm", _("General manager")
+    CFO = "cfo", _("Chief financial officer")
+    DIRECTOR = "director", _("Director")
+
+
+class KeyPerson(models.Model):
+    """A person's management role in an enterprise."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="key_people"
+    )
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=20, choices=KeyPersonRole.choices)
+
+    class Meta:
+        verbose_name = _("key person")
+        verbose_name_plural = _("key people")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "person", "role"], name="keyperson_unique_role")
+        ]
+
+
+class Tier(models.TextChoices):
+    STRATEGIC = "strategic", _("Strategic")
+    KEY = "key", _("Key")
+    GENERAL = "general", _("General")
+
+
+class GroupClientQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return visible_groups(user, self)
+
+
+class GroupClient(models.Model):
+    """A conglomerate (集团客户): a core enterprise and the entities it controls."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    core_enterprise = models.OneToOneField(
+        Enterprise, verbose_name=_("core enterprise"), on_delete=models.PROTECT, related_name="led_group"
+    )
+    lead_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("lead RM"), on_delete=models.PROTECT,
+        related_name="led_groups",
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("coverage team"), blank=True, related_name="covered_groups"
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="group_clients"
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.GENERAL)
+    unified_credit_limit = models.DecimalField(
+        _("unified credit limit (CNY)"), **MONEY, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    membership_refreshed_at = models.DateTimeField(_("membership refreshed"), null=True, blank=True)
+    membership_warnings = models.JSONField(_("membership warnings"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[team], excluded_fields=["membership_refreshed_at", "membership_warnings"])
+
+    objects = GroupClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("group client")
+        verbose_name_plural = _("group clients")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(unified_credit_limit__gte=0),
+                name="groupclient_limit_not_negative",
+                violation_error_message=_("The unified credit limit cannot be negative."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ControlType(models.TextChoices):
+    EQUITY = "equity", _("Equity")
+    AGREEMENT = "agreement", _("Agreement")
+    ACTUAL_CONTROLLER = "actual", _("Actual controller")
+    KINSHIP = "kinship", _("Kinship")
+
+
+class ControlLinkQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Visible where the child or the parent enterprise is."""
+        visible = Enterprise.objects.for_user(user)
+        return self.filter(models.Q(child__in=visible) | models.Q(parent_enterprise__in=visible))
+
+
+class ControlLink(models.Model):
+    """Parent (an enterprise or a person) holds a share of, or controls, a child enterprise."""
+
+    parent_enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("parent enterprise"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="child_links",
+    )
+    parent_person = models.ForeignKey(
+        Person, verbose_name=_("parent person"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="child_links",
+    )
+    child = models.ForeignKey(
+        Enterprise, verbose_name=_("child enterprise"), on_delete=models.CASCADE, related_name="parent_links"
+    )
+    share_pct = models.DecimalField(
+        _("share %"), max_digits=7, decimal_places=4, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    control_type = models.CharField(
+        _("control type"), max_length=10, choices=ControlType.choices, default=ControlType.EQUITY
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    objects = ControlLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("control link")
+        verbose_name_plural = _("control links")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(parent_enterprise__isnull=False, parent_person__isnull=True)
+                    | models.Q(parent_enterprise__isnull=True, parent_person__isnull=False)
+                ),
+                name="controllink_one_parent",
+                violation_error_message=_("A control link has exactly one parent: an enterprise or a person."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_pct__gte=0, share_pct__lte=100),
+                name="controllink_share_range",
+                violation_error_message=_("The share must be between 0 and 100 %."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent_enterprise=models.F("child")),
+                name="controllink_not_self",
+                violation_error_message=_("An enterprise cannot hold a share of itself."),
+            ),
+            models.UniqueConstraint(
+                fields=["parent_enterprise", "child"], name="controllink_unique_enterprise_parent",
+                condition=models.Q(parent_enterprise__isnull=False),
+                violation_error_message=_("This parent already has a link to this child."),
+            ),
+            models.UniqueConstraint(
+                fields=["parent_person", "child"], name="controllink_unique_person_parent",
+                condition=models.Q(parent_person__isnull=False),
+                violation_error_message=_("This person already has a link to this child."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.parent} -> {self.child} ({self.share_pct}%)"
+
+    @property
+    def parent(self):
+        return self.parent_enterprise or self.parent_person
+
+
+class MembershipReason(models.TextChoices):
+    CORE = "core", _("Core enterprise")
+    MAJORITY = "majority", _("Control above 50 %")
+    ACTUAL = "actual", _("Actual or agreement control")
+
+
+class GroupMembership(models.Model):
+    """Derived: an enterprise belongs to a group because the group's core controls it.
+
+    Rebuilt by `clients.services.group_membership_refresh` from the control links; never edited."""
+
+    group = models.ForeignKey(GroupClient, on_delete=models.CASCADE, related_name="memberships")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
+    reason = models.CharField(max_length=10, choices=MembershipReason.choices)
+    controlled_share = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    depth = models.PositiveSmallIntegerField(default=0)
+    # The controlling parent holding the largest share: the member's place in the drawn tree.
+    via = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    via_share = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group membership")
+        verbose_name_plural = _("group memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "enterprise"], name="membership_unique")
+        ]
+
+
+class DependentQuerySet(models.QuerySet):
+    """Records that hang off an enterprise are visible where the enterprise is."""
+
+    def for_user(self, user):
+        return self.filter(enterprise__in=Enterprise.objects.for_user(user))
+
+
+class PeriodType(models.TextChoices):
+    ANNUAL = "annual", _("Annual")
+    HALF_YEAR = "half", _("Half-year")
+    QUARTER = "quarter", _("Quarter")
+
+
+class FinancialStatement(models.Model):
+    """Key figures of an enterprise's financial statements for one period (CNY)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="financials"
+    )
+    period_end = models.DateField(_("period end"))
+    period_type = models.CharField(_("period type"), max_length=10, choices=PeriodType.choices)
+    revenue = models.DecimalField(_("revenue"), **MONEY, null=True, blank=True)
+    net_profit = models.DecimalField(_("net profit"), **MONEY, null=True, blank=True)
+    total_assets = models.DecimalField(_("total assets"), **MONEY, null=True, blank=True)
+    total_liabilities = models.DecimalField(_("total liabilities"), **MONEY, null=True, blank=True)
+    current_assets = models.DecimalField(_("current assets"), **MONEY, null=True, blank=True)
+    current_liabilities = models.DecimalField(_("current liabilities"), **MONEY, null=True, blank=True)
+    receivables = models.DecimalField(_("accounts receivable"), **MONEY, null=True, blank=True)
+    inventory = models.DecimalField(_("inventory"), **MONEY, null=True, blank=True)
+    operating_cash_flow = models.DecimalField(_("operating cash flow"), **MONEY, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    history = HistoricalRecords()
+
+    objects = DependentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("financial statement")
+        verbose_name_plural = _("financial statements")
+        ordering = ["enterprise", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "period_end", "period_type"], name="financials_unique_period",
+                violation_error_message=_("This enterprise already has a statement for this period."),
+            )
+        ]
+
+    @property
+    def debt_ratio(self):
+        if self.total_assets and self.total_liabilities is not None:
+            return self.total_liabilities / self.total_assets
+        return None
+
+    @property
+    def current_ratio(self):
+        if self.current_liabilities and self.current_assets is not None:
+            return self.current_assets / self.current_liabilities
+        return None
+
+
+class AccountKind(models.TextChoices):
+    DEMAND_DEPOSIT = "demand", _("Demand deposit")
+    TIME_DEPOSIT = "time", _("Time deposit")
+    LOAN = "loan", _("Loan")
+    BILL = "bill", _("Bank acceptance bill")
+
+
+DEPOSIT_KINDS = (AccountKind.DEMAND_DEPOSIT, AccountKind.TIME_DEPOSIT)
+CREDIT_KINDS = (AccountKind.LOAN, AccountKind.BILL)
+
+
+class BankAccount(models.Model):
+    """An account or product holding of an enterprise at this bank; balances are kept by date."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="accounts"
+    )
+    account_no = models.CharField(_("account number"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=AccountKind.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = DependentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["account_no"]
+
+    def __str__(self):
+        return self.account_no
+
+
+class BalanceQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account__enterprise__in=Enterprise.objects.for_user(user))
+
+
+class AccountBalance(models.Model):
+    """The end-of-day balance of an account (for loans: the outstanding principal)."""
+
+    account = models.ForeignKey(
+        BankAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="balances"
+    )
+    date = models.DateField(_("date"))
+    balance = models.DecimalField(_("balance"), **MONEY)
+
+    objects = BalanceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account balance")
+        verbose_name_plural = _("account balances")
+        ordering = ["account", "-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "date"], name="balance_unique_day",
+                violation_error_message=_("This account already has a balance for this date."),
+            )
+        ]
+
+
+class InteractionKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Call")
+    INTERVIEW = "interview", _("Interview")
+    MEETING = "meeting", _("Meeting")
+
+
+class Interaction(models.Model):
+    """A contact with a client: visit, call, interview (拜访记录)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="interactions"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), on_delete=models.PROTECT, related_name="interactions"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    objects = DependentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["enterprise", "-occurred_at"], name="interaction_recent")]
+
+    def __str__(self):
+        return self.subject

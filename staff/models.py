@@ -1,0 +1,63 @@
+"""Branches, staff profiles and roles: the ground of every access rule."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BranchLevel(models.TextChoices):
+    HEAD_OFFICE = "head_office", _("Head office")
+    BRANCH = "branch", _("Branch")
+    SUB_BRANCH = "sub_branch", _("Sub-branch")
+
+
+class Branch(models.Model):
+    """A node of the bank's branch tree (head office > branch > sub-branch).
+
+    `path` is a materialised path ("/1/4/9/") so that a subtree is one indexed prefix query.
+    """
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=20, choices=BranchLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="branch_path_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    RM = "rm", _("Relationship manager")
+    BRANCH_HEAD = "branch_head", _("Branch head")
+    RISK_OFFICER = "risk_officer", _("Risk officer")
+    HQ_ADMIN = "hq_admin", _("Head-office admin")
+
+
+class StaffProfile(models.Model):
+    """A user's role and branch: what they may see follows from these two."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="staff"
+    )
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self):
+        return self.display_name or self.user.get_username()
