@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CirclesConfig(AppConfig):
     name = "circles"
     verbose_name = _("Circles")
+
+    def ready(self):
+        from circles import scoping  # noqa: F401  registers the enterprise visibility source

@@ -1,0 +1,117 @@
+"""The chain (链): supply-chain links of a group client and the fund and information flows on them."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.models import Enterprise, GroupClient
+
+
+class LinkStatus(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    DETECTED = "detected", _("Detected, awaiting review")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class ChainLinkQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(group__in=GroupClient.objects.for_user(user))
+
+
+class ChainLink(models.Model):
+    """Supplier -> buyer along a group's chain; tier is relative to the core (-2 .. +2, core 0)."""
+
+    group = models.ForeignKey(
+        GroupClient, verbose_name=_("group client"), on_delete=models.CASCADE, related_name="chain_links"
+    )
+    supplier = models.ForeignKey(
+        Enterprise, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="chain_links_as_supplier"
+    )
+    buyer = models.ForeignKey(
+        Enterprise, verbose_name=_("buyer"), on_delete=models.CASCADE, related_name="chain_links_as_buyer"
+    )
+    tier = models.SmallIntegerField(
+        _("tier"), validators=[MinValueValidator(-2), MaxValueValidator(2)],
+        help_text=_("-2, -1 upstream; 0 core; +1, +2 downstream."),
+    )
+    goods = models.CharField(_("goods"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=LinkStatus.choices, default=LinkStatus.DECLARED)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ChainLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chain link")
+        verbose_name_plural = _("chain links")
+        ordering = ["group", "tier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "supplier", "buyer"], name="chainlink_unique",
+                violation_error_message=_("This supplier -> buyer link already exists in this chain."),
+            ),
+            models.CheckConstraint(condition=models.Q(tier__gte=-2, tier__lte=2), name="chainlink_tier_range",
+                                   violation_error_message=_("The tier must be between -2 and +2.")),
+            models.CheckConstraint(condition=~models.Q(supplier=models.F("buyer")), name="chainlink_not_self",
+                                   violation_error_message=_("Supplier and buyer must differ.")),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} -> {self.buyer}"
+
+
+class FlowKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    INVOICE = "invoice", _("Invoice")
+    ORDER = "order", _("Order")
+    SHIPMENT = "shipment", _("Shipment")
+
+
+class Channel(models.TextChoices):
+    THIS_BANK = "this_bank", _("Through this bank")
+    OTHER_BANK = "other_bank", _("Through another bank")
+
+
+class FlowQuerySet(models.QuerySet):
+    def for_user(self, user):
+        visible = Enterprise.objects.for_user(user)
+        return self.filter(models.Q(payer__in=visible) | models.Q(payee__in=visible))
+
+
+class Flow(models.Model):
+    """One fund flow (payment) or information flow (invoice, order, shipment) between enterprises.
+
+    The big table: written by bulk import only, never row by row; (source_system, external_ref) makes
+    every import idempotent."""
+
+    id = models.BigAutoField(primary_key=True)
+    payer = models.ForeignKey(Enterprise, verbose_name=_("payer"), on_delete=models.PROTECT,
+                              related_name="flows_out", db_index=False)
+    payee = models.ForeignKey(Enterprise, verbose_name=_("payee"), on_delete=models.PROTECT,
+                              related_name="flows_in", db_index=False)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    value_date = models.DateField(_("value date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=FlowKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    source_system = models.CharField(_("source system"), max_length=50)
+    external_ref = models.CharField(_("external reference"), max_length=100)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    objects = FlowQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("flow")
+        verbose_name_plural = _("flows")
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "external_ref"], name="flow_unique_reference"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="flow_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "value_date"], name="flow_payer_date"),
+            models.Index(fields=["payee", "value_date"], name="flow_payee_date"),
+        ]
