@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ChainsConfig(AppConfig):
     name = "chains"
     verbose_name = _("Chains")
+
+    def ready(self):
+        from chains import scoping  # noqa: F401  registers the enterprise visibility source
