@@ -151,9 +151,10 @@ def _groups_touched_by(link: ControlLink) -> list[GroupClient]:
 
 
 def _check_link_visible(user, link: ControlLink) -> None:
-    """A link is the user's to change when they cover its child or its parent enterprise."""
-    ids = [link.child_id] + ([link.parent_enterprise_id] if link.parent_enterprise_id else [])
-    if not Enterprise.objects.for_user(user).filter(pk__in=ids).exists():
+    """A link is the user's to change only when they see both ends: otherwise an RM could pull an
+    enterprise into (or out of) a group they do not cover."""
+    ids = {link.child_id} | ({link.parent_enterprise_id} if link.parent_enterprise_id else set())
+    if Enterprise.objects.for_user(user).filter(pk__in=ids).count() != len(ids):
         raise PermissionDenied(_("You do not cover these enterprises."))
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_celery_beat",
+    "core",
     "staff",
     "clients",
     "circles",
