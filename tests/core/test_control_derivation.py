@@ -110,7 +110,7 @@ def test_control_link_service_refreshes_membership_and_records_history(bank):
     from clients.services import control_link_create, control_link_delete
     from tests.factories import EnterpriseFactory
 
-    newco = EnterpriseFactory()
+    newco = EnterpriseFactory(rm=bank.rm_gy1)  # a prospect the RM found and recorded
     link = control_link_create(user=bank.rm_gy1, parent_enterprise=bank.group_gy.core_enterprise, child=newco,
                                share_pct=D("51"))
     assert GroupMembership.objects.filter(group=bank.group_gy, enterprise=newco).exists()
