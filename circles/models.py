@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from circles.validators import validate_currency
 from clients.models import Enterprise, GroupClient
 
 
@@ -25,6 +26,8 @@ class CircleSource(models.TextChoices):
     DECLARED = "declared", _("Declared")
     IMPORTED = "imported", _("Imported")
     DETECTED = "detected", _("Detected from flows")
+    # Mirrored from the control tree (clients.GroupMembership) by circles.services: never typed in.
+    CONTROL = "control", _("Control tree")
 
 
 class CircleMemberQuerySet(models.QuerySet):
@@ -33,7 +36,11 @@ class CircleMemberQuerySet(models.QuerySet):
 
 
 class CircleMember(models.Model):
-    """An enterprise in a group client's circle, in one role."""
+    """An enterprise in a group client's circle, in one role.
+
+    Rows with source "control" are the group's controlled entities (clients.GroupMembership minus
+    the core), kept in step by `circles.services.circle_control_members_sync`; the others are
+    declared by an RM, imported or detected from flows."""
 
     group = models.ForeignKey(
         GroupClient, verbose_name=_("group client"), on_delete=models.CASCADE, related_name="circle_members"
@@ -84,7 +91,8 @@ class Guarantee(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2,
                                  validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency],
+                                help_text=_("ISO 4217 code, e.g. CNY."))
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     history = HistoricalRecords()

@@ -269,6 +269,10 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
             for g, _, warnings in batch:
                 GroupClient.objects.filter(pk=g.pk).update(membership_refreshed_at=now,
                                                            membership_warnings=warnings)
+            # Controlled entities are circle members (role subsidiary, source control).
+            from circles.services import circle_control_members_sync
+
+            circle_control_members_sync(group_ids=[g.pk for g, _, _ in batch])
             written += len(rows)
         batch.clear()
 

@@ -1,0 +1,58 @@
+"""One FilterSet per model: the circle page's filter form, the API's query parameters and the selectors."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
+from clients.models import GroupMembership
+
+
+
+class ClientOrProspectWidget(django_filters.widgets.BooleanWidget):
+    """true/false like BooleanWidget, with labels that say what they mean."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("All")), ("true", _("Clients of the bank")), ("false", _("Prospects"))]
+
+
+class CircleMemberFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    group = django_filters.NumberFilter(field_name="group_id", label=_("Group client"))
+    role = django_filters.ChoiceFilter(choices=CircleRole.choices, label=_("Role"))
+    source = django_filters.ChoiceFilter(choices=CircleSource.choices, label=_("Source"))
+    is_client = django_filters.BooleanFilter(
+        field_name="enterprise__is_client", label=_("Client or prospect"),
+        widget=ClientOrProspectWidget(),
+    )
+    tier = django_filters.NumberFilter(label=_("Tier"))
+    enterprise_uscc = django_filters.CharFilter(method="by_uscc", label=_("Credit code"))
+
+    class Meta:
+        model = CircleMember
+        fields = ["q", "group", "role", "source", "is_client", "tier", "enterprise_uscc"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(enterprise__name__icontains=value) | Q(enterprise__uscc=value.upper()))
+
+    def by_uscc(self, queryset, name, value):
+        return queryset.filter(enterprise__uscc=value.strip().upper())
+
+
+class GuaranteeFilterSet(django_filters.FilterSet):
+    guarantor_uscc = django_filters.CharFilter(field_name="guarantor__uscc", label=_("Guarantor credit code"))
+    borrower_uscc = django_filters.CharFilter(field_name="borrower__uscc", label=_("Borrower credit code"))
+    group = django_filters.NumberFilter(method="by_group", label=_("Group client (either party a member)"))
+    currency = django_filters.CharFilter(label=_("Currency"))
+
+    class Meta:
+        model = Guarantee
+        fields = ["guarantor_uscc", "borrower_uscc", "group", "currency"]
+
+    def by_group(self, queryset, name, value):
+        members = GroupMembership.objects.filter(group_id=value).values("enterprise_id")
+        return queryset.filter(Q(guarantor_id__in=members) | Q(borrower_id__in=members))
