@@ -1,0 +1,336 @@
+"""Reads on the chain (链): link metrics, supplier concentration and the Sankey of fund flows.
+
+Every aggregate is computed by PostgreSQL in a fixed number of statements, whatever the number of
+links and flows: the chain page runs the same number of queries for 3 links or 3,000.
+
+Definitions used on the chain page (documented here once):
+
+- Period: `start`..`end` inclusive; the previous period has the same number of days and ends the day
+  before `start`.
+- Volume of a link supplier -> buyer: the sum of `payment` flows with payer = buyer and payee =
+  supplier dated in the period; count: their number.
+- Trend: (volume - previous volume) / previous volume, in %; none when the previous volume is 0.
+- Days from invoice to payment: for each payment of the pair in the period, the days between the
+  payment and the latest `invoice` flow between the same two enterprises (either direction: source
+  systems differ on who is "payer" of an invoice) dated on or before the payment; the mean over the
+  payments that have such an invoice. Payments with no earlier invoice are left out.
+- Other-bank share: the share of the volume settled with channel `other_bank`, in %.
+- Group members: the enterprises of `clients.GroupMembership` for the group, plus its core.
+- Supplier concentration (HHI): the group's purchase payments are payments from a member to a
+  non-member in the period; HHI = sum over payees of (payee's share of those payments in %)^2,
+  from 0 to 10,000. Labels follow the US merger guidelines' classic bands: below 1,500
+  unconcentrated, 1,500 to 2,500 moderately concentrated, above 2,500 highly concentrated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chains.filtersets import ChainLinkFilterSet
+from chains.models import ChainLink, Flow, LinkDetectionRun, LinkStatus
+from circles.models import CircleMember
+from clients.models import Enterprise, GroupClient, GroupMembership
+from clients.validators import normalize_uscc, validate_uscc
+
+ACTIVE_STATUSES = (LinkStatus.DECLARED, LinkStatus.CONFIRMED)
+HHI_MODERATE = Decimal("1500")
+HHI_HIGH = Decimal("2500")
+
+
+# --- period ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        end = self.start - timedelta(days=1)
+        return Period(start=end - timedelta(days=self.days - 1), end=end)
+
+
+def default_period(today: date | None = None) -> Period:
+    """The last 12 months up to and including today."""
+    end = today or timezone.localdate()
+    return Period(start=end - relativedelta(years=1) + timedelta(days=1), end=end)
+
+
+# --- small lookups ------------------------------------------------------------------------------------
+
+
+def enterprise_for_uscc(code: str) -> Enterprise:
+    """The enterprise with this credit code, or ValidationError saying the code is malformed or unknown."""
+    code = normalize_uscc(code)
+    validate_uscc(code)
+    enterprise = Enterprise.objects.filter(uscc=code).first()
+    if enterprise is None:
+        raise ValidationError(
+            _("No enterprise has the credit code %(code)s: create it first."), code="uscc_unknown",
+            params={"code": code},
+        )
+    return enterprise
+
+
+def group_for_chain(*, user, pk: int) -> GroupClient:
+    """One visible group with its core enterprise, or GroupClient.DoesNotExist."""
+    return GroupClient.objects.for_user(user).select_related("core_enterprise").get(pk=pk)
+
+
+def chain_link_list(*, user, filters: dict | None = None):
+    """Visible chain links with both parties, filtered by ChainLinkFilterSet."""
+    qs = ChainLink.objects.for_user(user).select_related("supplier", "buyer").order_by("group_id", "tier", "id")
+    return ChainLinkFilterSet(filters or {}, queryset=qs).qs
+
+
+# --- SQL --------------------------------------------------------------------------------------------------
+
+_T = {
+    "link": ChainLink._meta.db_table,
+    "flow": Flow._meta.db_table,
+    "ent": Enterprise._meta.db_table,
+    "grp": GroupClient._meta.db_table,
+    "mem": GroupMembership._meta.db_table,
+    "circle": CircleMember._meta.db_table,
+}
+
+MEMBERS_CTE = """
+members AS (
+    SELECT enterprise_id AS id FROM {mem} WHERE group_id = %(group)s
+    UNION
+    SELECT core_enterprise_id FROM {grp} WHERE id = %(group)s
+)""".format(**_T)
+
+# One row per non-dismissed link of the group, with its metrics for the period. The LATERAL join
+# finds, for each payment of the period, the latest invoice between the same pair on or before it;
+# the previous period's payments only feed the trend and skip that lookup (one-time filter).
+LINK_METRICS_SQL = (
+    "WITH " + MEMBERS_CTE + """,
+links AS (
+    SELECT id, supplier_id, buyer_id FROM {link} WHERE group_id = %(group)s AND status <> 'dismissed'
+),
+pay AS (
+    SELECT l.id AS link_id, f.amount, f.channel, f.value_date >= %(start)s AS in_period,
+           f.value_date - inv.last_invoice AS days
+    FROM links l
+    JOIN {flow} f ON f.payer_id = l.buyer_id AND f.payee_id = l.supplier_id AND f.kind = 'payment'
+                 AND f.value_date BETWEEN %(prev_start)s AND %(end)s
+    LEFT JOIN LATERAL (
+        SELECT GREATEST(
+            (SELECT max(i.value_date) FROM {flow} i
+              WHERE i.payer_id = f.payer_id AND i.payee_id = f.payee_id
+                AND i.kind = 'invoice' AND i.value_date <= f.value_date),
+            (SELECT max(i.value_date) FROM {flow} i
+              WHERE i.payer_id = f.payee_id AND i.payee_id = f.payer_id
+                AND i.kind = 'invoice' AND i.value_date <= f.value_date)
+        ) AS last_invoice
+        WHERE f.value_date >= %(start)s
+    ) inv ON TRUE
+),
+agg AS (
+    SELECT link_id,
+           SUM(amount) FILTER (WHERE in_period) AS volume,
+           COUNT(*) FILTER (WHERE in_period) AS n,
+           SUM(amount) FILTER (WHERE NOT in_period) AS prev_volume,
+           SUM(amount) FILTER (WHERE in_period AND channel = 'other_bank') AS other_bank,
+           AVG(days) FILTER (WHERE in_period) AS avg_days
+    FROM pay GROUP BY link_id
+)
+SELECT l.id, l.tier, l.goods, l.status,
+       s.id, s.name, s.uscc, s.is_client, s.id IN (SELECT id FROM members),
+       b.id, b.name, b.uscc, b.is_client, b.id IN (SELECT id FROM members),
+       COALESCE(a.volume, 0), COALESCE(a.n, 0), COALESCE(a.prev_volume, 0),
+       CASE WHEN a.prev_volume > 0
+            THEN ROUND((COALESCE(a.volume, 0) - a.prev_volume) * 100 / a.prev_volume, 1) END,
+       ROUND(a.avg_days, 1),
+       CASE WHEN a.volume > 0 THEN ROUND(COALESCE(a.other_bank, 0) * 100 / a.volume, 1) END
+FROM {link} l
+JOIN {ent} s ON s.id = l.supplier_id
+JOIN {ent} b ON b.id = l.buyer_id
+LEFT JOIN agg a ON a.link_id = l.id
+WHERE l.group_id = %(group)s AND l.status <> 'dismissed'
+ORDER BY l.tier, COALESCE(a.volume, 0) DESC, l.id
+""".format(**_T)
+)
+
+# Purchases (members pay non-members) by payee feed the HHI; sales (non-members pay members) are
+# shown next to them.
+CONCENTRATION_SQL = (
+    "WITH " + MEMBERS_CTE + """,
+purchases AS (
+    SELECT f.payee_id, SUM(f.amount) AS v
+    FROM {flow} f
+    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+      AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
+    GROUP BY f.payee_id
+),
+total AS (SELECT SUM(v) AS t, COUNT(*) AS n FROM purchases),
+sales AS (
+    SELECT SUM(f.amount) AS v, COUNT(DISTINCT f.payer_id) AS n
+    FROM {flow} f
+    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+      AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
+)
+SELECT COALESCE(total.t, 0), total.n,
+       (SELECT ROUND(SUM(POWER(p.v * 100 / total.t, 2)), 1) FROM purchases p WHERE total.t > 0),
+       COALESCE(sales.v, 0), sales.n
+FROM total, sales
+""".format(**_T)
+)
+
+
+# --- the chain page ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkRow:
+    id: int
+    tier: int
+    goods: str
+    status: str
+    supplier_id: int
+    supplier_name: str
+    supplier_uscc: str
+    supplier_is_client: bool
+    supplier_is_member: bool
+    buyer_id: int
+    buyer_name: str
+    buyer_uscc: str
+    buyer_is_client: bool
+    buyer_is_member: bool
+    volume: Decimal
+    count: int
+    previous_volume: Decimal
+    trend_pct: Decimal | None
+    avg_invoice_to_payment_days: Decimal | None
+    other_bank_pct: Decimal | None
+
+    @property
+    def status_label(self) -> str:
+        return LinkStatus(self.status).label
+
+
+@dataclass
+class Concentration:
+    purchases: Decimal
+    supplier_count: int
+    hhi: Decimal | None
+    sales: Decimal
+    buyer_count: int
+
+    @property
+    def hhi_level(self) -> str:
+        """unconcentrated / moderate / high, or "" when the group made no purchases."""
+        if self.hhi is None:
+            return ""
+        if self.hhi < HHI_MODERATE:
+            return "unconcentrated"
+        if self.hhi <= HHI_HIGH:
+            return "moderate"
+        return "high"
+
+    @property
+    def hhi_label(self) -> str:
+        return {
+            "unconcentrated": _("Unconcentrated"),
+            "moderate": _("Moderately concentrated"),
+            "high": _("Highly concentrated"),
+        }.get(self.hhi_level, "")
+
+
+@dataclass
+class ChainOverview:
+    group: GroupClient
+    period: Period
+    previous: Period
+    links: list[LinkRow] = field(default_factory=list)  # declared and confirmed
+    detected: list[LinkRow] = field(default_factory=list)  # awaiting review
+    concentration: Concentration | None = None
+    sankey: dict = field(default_factory=dict)
+    last_detection: LinkDetectionRun | None = None
+
+
+def _params(group_id: int, period: Period) -> dict:
+    previous = period.previous()
+    return {"group": group_id, "start": period.start, "end": period.end, "prev_start": previous.start}
+
+
+def link_metrics(*, group: GroupClient, period: Period) -> list[LinkRow]:
+    """Every non-dismissed link of the group with its metrics for the period (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LINK_METRICS_SQL, _params(group.pk, period))
+        return [LinkRow(*row) for row in cursor.fetchall()]
+
+
+def supplier_concentration(*, group: GroupClient, period: Period) -> Concentration:
+    """Purchases, sales and the HHI of the group's suppliers over the period (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CONCENTRATION_SQL, _params(group.pk, period))
+        return Concentration(*cursor.fetchone())
+
+
+def sankey_data(*, group: GroupClient, links: list[LinkRow]) -> dict:
+    """ECharts Sankey nodes and edges from already-aggregated link rows (no query).
+
+    Group members collapse into one core node in the middle. Other enterprises appear once upstream
+    and once downstream at most (an enterprise that both sells to and buys from the group is two
+    nodes), so the graph stays acyclic as ECharts requires. Edges run supplier -> buyer, the way
+    goods go; their width is the money the buyer paid the supplier."""
+    core = "core"
+    nodes: dict[str, dict] = {core: {"name": core, "label": group.name, "side": "core"}}
+    edges: dict[tuple[str, str], float] = {}
+
+    def node(enterprise_id: int, name: str, is_member: bool, side: str) -> str:
+        if is_member:
+            return core
+        key = f"{side}:{enterprise_id}"
+        nodes.setdefault(key, {"name": key, "label": name, "side": side})
+        return key
+
+    for row in links:
+        if row.tier == 0 or row.volume <= 0:
+            continue
+        side = "up" if row.tier < 0 else "down"
+        source = node(row.supplier_id, row.supplier_name, row.supplier_is_member, side)
+        target = node(row.buyer_id, row.buyer_name, row.buyer_is_member, side)
+        if source == target:
+            continue
+        edges[(source, target)] = edges.get((source, target), 0.0) + float(row.volume)
+    # Two enterprises paying each other on the same side would make a cycle: keep the larger way.
+    for source, target in list(edges):
+        back = edges.get((target, source))
+        if back is not None and (source, target) in edges and back >= edges[(source, target)]:
+            del edges[(source, target)]
+    used = {key for pair in edges for key in pair} | {core}
+    return {
+        "nodes": [n for key, n in nodes.items() if key in used],
+        "links": [{"source": s, "target": t, "value": round(v, 2)} for (s, t), v in edges.items()],
+    }
+
+
+def chain_overview(*, group: GroupClient, period: Period) -> ChainOverview:
+    """Everything the chain page shows, in three queries whatever the data behind it."""
+    rows = link_metrics(group=group, period=period)
+    links = [r for r in rows if r.status in ACTIVE_STATUSES]
+    return ChainOverview(
+        group=group,
+        period=period,
+        previous=period.previous(),
+        links=links,
+        detected=[r for r in rows if r.status == LinkStatus.DETECTED],
+        concentration=supplier_concentration(group=group, period=period),
+        sankey=sankey_data(group=group, links=links),
+        last_detection=LinkDetectionRun.objects.filter(group=group).order_by("-started_at").first(),
+    )

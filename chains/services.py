@@ -1,0 +1,232 @@
+"""Writes on the chain (链). Every interface (page, API, admin, task) calls these.
+
+Services check that the acting user may make the change, validate with field-named errors, write
+atomically and record who made the change in the link's history (django-simple-history).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chains.models import ChainLink, LinkDetectionRun, LinkStatus
+from chains.selectors import _T, MEMBERS_CTE, default_period
+from clients.models import Enterprise, GroupClient
+from staff.access import scope_for
+
+TIERS = range(-2, 3)
+
+# --- permission helpers -------------------------------------------------------------------------------
+
+
+def _ensure_can_edit(user) -> None:
+    if not scope_for(user).can_edit_clients:
+        raise PermissionDenied(_("Your role may not change chain links."))
+
+
+def _ensure_group_visible(user, group_id: int) -> None:
+    """Re-check inside the transaction that the group is (still) the user's."""
+    if not GroupClient.objects.for_user(user).filter(pk=group_id).exists():
+        raise PermissionDenied(_("You do not cover this group client."))
+
+
+def _validate_tier(tier) -> int:
+    try:
+        tier = int(tier)
+    except (TypeError, ValueError):
+        raise ValidationError({"tier": _("The tier must be a whole number from -2 to +2.")}) from None
+    if tier not in TIERS:
+        raise ValidationError({"tier": _("The tier must be between -2 and +2.")})
+    return tier
+
+
+def _save(link: ChainLink, *, user) -> None:
+    link.full_clean()
+    link._history_user = user
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:  # a concurrent writer declared the same pair between our check and save
+        raise ValidationError({"buyer": _("This supplier -> buyer link already exists in this chain.")}) from None
+
+
+def _locked(link: ChainLink, user) -> ChainLink:
+    link = ChainLink.objects.select_for_update().get(pk=link.pk)
+    _ensure_group_visible(user, link.group_id)
+    return link
+
+
+# --- links -----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chain_link_declare(*, user, group: GroupClient, supplier: Enterprise, buyer: Enterprise, tier: int,
+                       goods: str = "") -> ChainLink:
+    """Declare a supplier -> buyer link in the group's chain.
+
+    A pair that detection proposed, or that the RM dismissed earlier, becomes declared with the tier and
+    goods given (the RM has now said it belongs); a pair already declared or confirmed is a duplicate."""
+    _ensure_can_edit(user)
+    _ensure_group_visible(user, group.pk)
+    tier = _validate_tier(tier)
+    if supplier.pk == buyer.pk:
+        raise ValidationError({"buyer": _("Supplier and buyer must differ.")})
+    link = (
+        ChainLink.objects.select_for_update()
+        .filter(group_id=group.pk, supplier_id=supplier.pk, buyer_id=buyer.pk)
+        .first()
+    )
+    if link is not None and link.status in (LinkStatus.DECLARED, LinkStatus.CONFIRMED):
+        raise ValidationError(
+            {"buyer": _("This supplier -> buyer link already exists in this chain (%(status)s).")
+             % {"status": link.get_status_display()}}
+        )
+    if link is None:
+        link = ChainLink(group=group, supplier=supplier, buyer=buyer)
+    link.tier = tier
+    link.goods = (goods or "").strip()
+    link.status = LinkStatus.DECLARED
+    _save(link, user=user)
+    return link
+
+
+@transaction.atomic
+def chain_link_update(*, user, link: ChainLink, tier: int | None = None, goods: str | None = None) -> ChainLink:
+    """Change the tier or goods of a link; the pair itself never changes (delete and declare instead)."""
+    _ensure_can_edit(user)
+    link = _locked(link, user)
+    if tier is not None:
+        link.tier = _validate_tier(tier)
+    if goods is not None:
+        link.goods = goods.strip()
+    _save(link, user=user)
+    return link
+
+
+@transaction.atomic
+def chain_link_confirm(*, user, link: ChainLink, tier: int | None = None, goods: str | None = None) -> ChainLink:
+    """The RM accepts a detected (or earlier dismissed) link, optionally correcting tier and goods."""
+    _ensure_can_edit(user)
+    link = _locked(link, user)
+    if link.status not in (LinkStatus.DETECTED, LinkStatus.DISMISSED):
+        raise ValidationError({"status": _("Only a detected or dismissed link can be confirmed; this one is %(s)s.")
+                               % {"s": link.get_status_display()}})
+    if tier is not None and tier != "":
+        link.tier = _validate_tier(tier)
+    if goods is not None:
+        link.goods = goods.strip()
+    link.status = LinkStatus.CONFIRMED
+    _save(link, user=user)
+    return link
+
+
+@transaction.atomic
+def chain_link_dismiss(*, user, link: ChainLink) -> ChainLink:
+    """The RM rejects a detected link. It stays, dismissed, so that detection never proposes it again."""
+    _ensure_can_edit(user)
+    link = _locked(link, user)
+    if link.status != LinkStatus.DETECTED:
+        raise ValidationError({"status": _("Only a detected link can be dismissed; this one is %(s)s.")
+                               % {"s": link.get_status_display()}})
+    link.status = LinkStatus.DISMISSED
+    _save(link, user=user)
+    return link
+
+
+@transaction.atomic
+def chain_link_delete(*, user, link: ChainLink) -> None:
+    _ensure_can_edit(user)
+    link = _locked(link, user)
+    link._history_user = user
+    link.delete()
+
+
+# --- detection ----------------------------------------------------------------------------------------------
+
+# New (supplier, buyer) pairs seen in the period's payments, with the tier inferred from direction:
+# a member pays an outsider -> the outsider supplies the group (-1); an outsider pays a member -> it
+# buys from the group (+1). Payments between two circle members (neither in the group) become -2 when
+# the buyer is known upstream (circle supplier, or supplier on an upstream link) and +2 when the
+# supplier is known downstream; other such pairs are not placed and not proposed. Pairs with any
+# existing link in the group, dismissed ones included, are skipped by ON CONFLICT. The inserted
+# rows get their history rows in the same statement.
+DETECT_SQL = (
+    "WITH " + MEMBERS_CTE + """,
+circle AS (
+    SELECT enterprise_id AS id FROM {circle}
+    WHERE group_id = %(group)s AND enterprise_id NOT IN (SELECT id FROM members)
+),
+upstream AS (
+    SELECT enterprise_id AS id FROM {circle} WHERE group_id = %(group)s AND role = 'supplier'
+    UNION SELECT supplier_id FROM {link}
+    WHERE group_id = %(group)s AND tier < 0 AND status IN ('declared', 'confirmed')
+),
+downstream AS (
+    SELECT enterprise_id AS id FROM {circle} WHERE group_id = %(group)s AND role IN ('distributor', 'customer')
+    UNION SELECT buyer_id FROM {link}
+    WHERE group_id = %(group)s AND tier > 0 AND status IN ('declared', 'confirmed')
+),
+pairs AS (
+    SELECT f.payee_id AS supplier_id, f.payer_id AS buyer_id FROM {flow} f
+    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+      AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
+    UNION
+    SELECT f.payee_id, f.payer_id FROM {flow} f
+    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+      AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
+    UNION
+    SELECT f.payee_id, f.payer_id FROM {flow} f
+    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+      AND f.payer_id IN (SELECT id FROM circle) AND f.payee_id IN (SELECT id FROM circle)
+      AND f.payer_id <> f.payee_id
+),
+candidates AS (
+    SELECT p.supplier_id, p.buyer_id,
+           CASE
+             WHEN p.buyer_id IN (SELECT id FROM members) THEN -1
+             WHEN p.supplier_id IN (SELECT id FROM members) THEN 1
+             WHEN p.buyer_id IN (SELECT id FROM upstream) THEN -2
+             WHEN p.supplier_id IN (SELECT id FROM downstream) THEN 2
+           END AS tier
+    FROM pairs p
+),
+inserted AS (
+    INSERT INTO {link} (group_id, supplier_id, buyer_id, tier, goods, status, created_at)
+    SELECT %(group)s, supplier_id, buyer_id, tier, '', 'detected', %(now)s
+    FROM candidates WHERE tier IS NOT NULL
+    ORDER BY tier, supplier_id, buyer_id
+    ON CONFLICT (group_id, supplier_id, buyer_id) DO NOTHING
+    RETURNING id, group_id, supplier_id, buyer_id, tier, goods, status, created_at
+)
+INSERT INTO {hist} (id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
+                    history_date, history_change_reason, history_type, history_user_id)
+SELECT id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
+       %(now)s, 'detected from flows', '+', NULL
+FROM inserted
+""".format(hist=ChainLink.history.model._meta.db_table, **_T)
+)
+
+
+@transaction.atomic
+def chain_links_detect(*, group: GroupClient, start: date | None = None, end: date | None = None) -> int:
+    """Propose, as "detected", the pairs seen in the period's payments that the group's chain lacks.
+
+    One INSERT ... SELECT; re-running proposes nothing twice and never revives a dismissed pair.
+    The period defaults to the last 12 months. Returns the number of links proposed; the run is
+    recorded in LinkDetectionRun."""
+    period = default_period()
+    start = start or period.start
+    end = end or period.end
+    now = timezone.now()
+    run = LinkDetectionRun.objects.create(group=group, period_start=start, period_end=end, started_at=now)
+    with connection.cursor() as cursor:
+        cursor.execute(DETECT_SQL, {"group": group.pk, "start": start, "end": end, "now": now})
+        proposed = cursor.rowcount
+    run.proposed = proposed
+    run.finished_at = timezone.now()
+    run.save(update_fields=["proposed", "finished_at"])
+    return proposed
