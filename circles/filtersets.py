@@ -8,7 +8,6 @@ from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
 from clients.models import GroupMembership
 
 
-
 class ClientOrProspectWidget(django_filters.widgets.BooleanWidget):
     """true/false like BooleanWidget, with labels that say what they mean."""
 

@@ -5,16 +5,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import CircleRole, CircleSource
+from circles.selectors import linkable_enterprises
 from clients.models import Enterprise
 from clients.validators import normalize_uscc, validate_uscc
 
 
-def enterprise_by_uscc(value: str) -> Enterprise:
-    """The enterprise with this credit code. Any known enterprise may be linked by its exact code
-    (prospects found in supply-chain data belong to nobody yet); linking it puts it in the circle."""
+def enterprise_by_uscc(value: str, *, user) -> Enterprise:
+    """The enterprise with this credit code among those the user may link (circles.selectors)."""
     code = normalize_uscc(value)
     validate_uscc(code)
-    enterprise = Enterprise.objects.filter(uscc=code).first()
+    enterprise = linkable_enterprises(user=user).filter(uscc=code).first()
     if enterprise is None:
         raise ValidationError(
             _("No enterprise has the credit code %(code)s. Create the enterprise first."),
@@ -24,9 +24,14 @@ def enterprise_by_uscc(value: str) -> Enterprise:
 
 
 class ServiceErrorsMixin:
-    """Put a service's ValidationError on the form fields it names."""
+    """Takes the acting user (credit codes resolve in their reach); puts a service's
+    ValidationError on the form fields it names."""
 
     field_map: dict[str, str] = {}
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
 
     def add_service_errors(self, exc: ValidationError) -> None:
         if hasattr(exc, "error_dict"):
@@ -54,7 +59,7 @@ class CircleMemberAddForm(ServiceErrorsMixin, forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def clean_enterprise_uscc(self):
-        return enterprise_by_uscc(self.cleaned_data["enterprise_uscc"])
+        return enterprise_by_uscc(self.cleaned_data["enterprise_uscc"], user=self.user)
 
 
 class GuaranteeForm(ServiceErrorsMixin, forms.Form):
@@ -68,7 +73,7 @@ class GuaranteeForm(ServiceErrorsMixin, forms.Form):
     end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_guarantor_uscc(self):
-        return enterprise_by_uscc(self.cleaned_data["guarantor_uscc"])
+        return enterprise_by_uscc(self.cleaned_data["guarantor_uscc"], user=self.user)
 
     def clean_borrower_uscc(self):
-        return enterprise_by_uscc(self.cleaned_data["borrower_uscc"])
+        return enterprise_by_uscc(self.cleaned_data["borrower_uscc"], user=self.user)

@@ -113,3 +113,6 @@ class Guarantee(models.Model):
                                    name="guarantee_not_self",
                                    violation_error_message=_("An enterprise cannot guarantee itself.")),
         ]
+
+    def __str__(self):
+        return f"{self.guarantor} -> {self.borrower} ({self.amount} {self.currency})"

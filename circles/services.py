@@ -53,6 +53,13 @@ def _save(obj, *, user) -> None:
     obj.save()
 
 
+def _ensure_linkable(user, enterprise: Enterprise, *, field: str) -> None:
+    from circles.selectors import linkable_enterprises
+
+    if not linkable_enterprises(user=user).filter(pk=enterprise.pk).exists():
+        raise ValidationError({field: _("No enterprise with this credit code.")}, code="unknown_uscc")
+
+
 # --- controlled entities --------------------------------------------------------------------------
 
 
@@ -132,6 +139,7 @@ def circle_member_add(
         raise ValidationError(
             {"source": _("Members from the control tree are derived; change the control links instead.")}
         )
+    _ensure_linkable(user, enterprise, field="enterprise")
     member = CircleMember(group=group, enterprise=enterprise, role=role, tier=tier, source=source,
                           since=since, note=(note or "").strip())
     _check_not_core(member)
