@@ -115,6 +115,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
+if TESTING:  # the suite creates many users; the production hasher is deliberately slow
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -183,6 +186,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Imports (chains/imports) ------------------------------------------------------------------
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # command line and API
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)  # upload page
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 50_000)  # rows per pandas chunk: bounds memory
+IMPORT_MAX_ERRORS = env_int("IMPORT_MAX_ERRORS", 1000)  # row errors listed; the rest are counted
+IMPORT_TEMP_DIR = env_str("IMPORT_TEMP_DIR", "") or None  # uploads kept between preview and confirm
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or ("redis://127.0.0.1:6379/1" if TESTING else None)
