@@ -190,9 +190,9 @@ class ControlLinkForm(forms.Form):
             )
         data["parent_enterprise"] = None
         if code:
-            # A parent may be a holding outside the user's coverage: found by its exact credit code.
+            # Both ends of a link must be the user's (the service re-checks): look only among them.
             try:
-                data["parent_enterprise"] = _enterprise_by_uscc(Enterprise.objects.all(), code)
+                data["parent_enterprise"] = _enterprise_by_uscc(Enterprise.objects.for_user(self.user), code)
             except ValidationError as exc:
                 self.add_error("parent_uscc", exc)
         return data

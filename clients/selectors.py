@@ -274,6 +274,8 @@ def _display(field, value, names: dict):
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
         return names.get((field.related_model, value), f"#{value}")
+    if isinstance(value, Decimal):
+        return f"{value:,}"
     if isinstance(value, bool):
         from django.utils.translation import gettext
 
