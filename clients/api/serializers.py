@@ -54,8 +54,13 @@ class UsccField(serializers.CharField):
         return normalize_uscc(super().to_internal_value(data))
 
 
-@extend_schema_field({"type": "string", "example": "91520100MA6DNQ5X1E",
-                      "description": "Unified social credit code (18 characters)."})
+@extend_schema_field(
+    {
+        "type": "string",
+        "example": "91520100MA6DNQ5X1E",
+        "description": "Unified social credit code (18 characters).",
+    }
+)
 class EnterpriseByUsccField(serializers.SlugRelatedField):
     """An enterprise given by its credit code, looked up among the enterprises the user may see."""
 
@@ -132,7 +137,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         help_text=_("Unified social credit code (GB 32100-2015); the enterprise's key in this API."),
         validators=[
             validate_uscc,
-            UniqueValidator(Enterprise.objects.all(), message=_("An enterprise with this credit code already exists.")),
+            UniqueValidator(
+                Enterprise.objects.all(), message=_("An enterprise with this credit code already exists.")
+            ),
         ],
     )
     branch = BranchByCodeField(required=False, allow_null=True, help_text=_("Owning branch code."))
@@ -142,8 +149,19 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Enterprise
         fields = [
-            "id", "uscc", "name", "industry", "industry_label", "size", "region", "is_client", "branch", "rm",
-            "internal_rating", "created_at", "updated_at",
+            "id",
+            "uscc",
+            "name",
+            "industry",
+            "industry_label",
+            "size",
+            "region",
+            "is_client",
+            "branch",
+            "rm",
+            "internal_rating",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -155,9 +173,13 @@ class GroupClientSerializer(serializers.ModelSerializer):
     """The brief form used in lists and for writes."""
 
     core_enterprise_uscc = EnterpriseByUsccField(
-        source="core_enterprise", write_only=True,
-        validators=[UniqueValidator(GroupClient.objects.all(),
-                                    message=_("This enterprise is already the core of a group client."))],
+        source="core_enterprise",
+        write_only=True,
+        validators=[
+            UniqueValidator(
+                GroupClient.objects.all(), message=_("This enterprise is already the core of a group client.")
+            )
+        ],
         help_text=_("Credit code of the core enterprise."),
     )
     core_enterprise = BriefEnterpriseSerializer(read_only=True)
@@ -169,8 +191,18 @@ class GroupClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = GroupClient
         fields = [
-            "id", "name", "core_enterprise_uscc", "core_enterprise", "lead_rm", "team", "branch", "tier",
-            "unified_credit_limit", "member_count", "created_at", "updated_at",
+            "id",
+            "name",
+            "core_enterprise_uscc",
+            "core_enterprise",
+            "lead_rm",
+            "team",
+            "branch",
+            "tier",
+            "unified_credit_limit",
+            "member_count",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -191,7 +223,9 @@ class ControlTreeNodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     uscc = serializers.CharField(allow_blank=True)
-    share_pct = serializers.FloatField(allow_null=True, help_text=_("Share the parent node holds in this one."))
+    share_pct = serializers.FloatField(
+        allow_null=True, help_text=_("Share the parent node holds in this one.")
+    )
     reason = serializers.CharField(allow_blank=True)
     is_client = serializers.BooleanField()
     children = serializers.SerializerMethodField()
@@ -218,8 +252,14 @@ class GroupClientDetailSerializer(GroupClientSerializer):
     membership_warnings = serializers.JSONField(read_only=True)
 
     class Meta(GroupClientSerializer.Meta):
-        fields = [*GroupClientSerializer.Meta.fields, "membership_refreshed_at", "membership_warnings",
-                  "key_figures", "members", "control_tree"]
+        fields = [
+            *GroupClientSerializer.Meta.fields,
+            "membership_refreshed_at",
+            "membership_warnings",
+            "key_figures",
+            "members",
+            "control_tree",
+        ]
         read_only_fields = [*GroupClientSerializer.Meta.read_only_fields, "membership_refreshed_at"]
 
     def to_representation(self, instance):
@@ -241,24 +281,38 @@ class ControlLinkSerializer(serializers.ModelSerializer):
     """Parent is an enterprise (`parent_uscc`) or a person (`parent_person`, an id), never both."""
 
     parent_uscc = EnterpriseByUsccField(
-        source="parent_enterprise", required=False, allow_null=True,
+        source="parent_enterprise",
+        required=False,
+        allow_null=True,
         help_text=_("Credit code of the parent enterprise (or give parent_person)."),
     )
-    parent_person = PersonByIdField(required=False, allow_null=True,
-                                    help_text=_("Id of the parent person (or give parent_uscc)."))
+    parent_person = PersonByIdField(
+        required=False, allow_null=True, help_text=_("Id of the parent person (or give parent_uscc).")
+    )
     parent_name = serializers.SerializerMethodField()
     child_uscc = EnterpriseByUsccField(source="child", help_text=_("Credit code of the child enterprise."))
     child_name = serializers.CharField(source="child.name", read_only=True)
     share_pct = serializers.DecimalField(
-        max_digits=7, decimal_places=4, required=False,
+        max_digits=7,
+        decimal_places=4,
+        required=False,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("Share of the child held by the parent, 0 to 100."),
     )
 
     class Meta:
         model = ControlLink
-        fields = ["id", "parent_uscc", "parent_person", "parent_name", "child_uscc", "child_name", "share_pct",
-                  "control_type", "note"]
+        fields = [
+            "id",
+            "parent_uscc",
+            "parent_person",
+            "parent_name",
+            "child_uscc",
+            "child_name",
+            "share_pct",
+            "control_type",
+            "note",
+        ]
         read_only_fields = ["id"]
         validators = []  # the model's constraints are checked below with field names, and by the service
 
@@ -282,10 +336,16 @@ class ControlLinkSerializer(serializers.ModelSerializer):
         child = attrs.get("child", instance.child if instance else None)
         if parent_e is None and parent_p is None:
             raise serializers.ValidationError(
-                {"parent_uscc": [_("Give the parent: parent_uscc (an enterprise) or parent_person (a person id).")]}
+                {
+                    "parent_uscc": [
+                        _("Give the parent: parent_uscc (an enterprise) or parent_person (a person id).")
+                    ]
+                }
             )
         if parent_e is not None and child is not None and parent_e.pk == child.pk:
-            raise serializers.ValidationError({"child_uscc": [_("An enterprise cannot hold a share of itself.")]})
+            raise serializers.ValidationError(
+                {"child_uscc": [_("An enterprise cannot hold a share of itself.")]}
+            )
         return attrs
 
 
@@ -293,16 +353,31 @@ class ControlLinkSerializer(serializers.ModelSerializer):
 
 
 class FinancialStatementSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(source="enterprise", help_text=_("Credit code of the enterprise."))
+    enterprise_uscc = EnterpriseByUsccField(
+        source="enterprise", help_text=_("Credit code of the enterprise.")
+    )
     debt_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
     current_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
 
     class Meta:
         model = FinancialStatement
         fields = [
-            "id", "enterprise_uscc", "period_end", "period_type", "revenue", "net_profit", "total_assets",
-            "total_liabilities", "current_assets", "current_liabilities", "receivables", "inventory",
-            "operating_cash_flow", "source", "debt_ratio", "current_ratio",
+            "id",
+            "enterprise_uscc",
+            "period_end",
+            "period_type",
+            "revenue",
+            "net_profit",
+            "total_assets",
+            "total_liabilities",
+            "current_assets",
+            "current_liabilities",
+            "receivables",
+            "inventory",
+            "operating_cash_flow",
+            "source",
+            "debt_ratio",
+            "current_ratio",
         ]
         read_only_fields = ["id"]
         validators = []  # an upsert: the same enterprise and period replaces the figures
@@ -312,14 +387,27 @@ class FinancialStatementSerializer(serializers.ModelSerializer):
 
 
 class BankAccountSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(source="enterprise", help_text=_("Credit code of the enterprise."))
-    latest_balance = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True, allow_null=True)
+    enterprise_uscc = EnterpriseByUsccField(
+        source="enterprise", help_text=_("Credit code of the enterprise.")
+    )
+    latest_balance = serializers.DecimalField(
+        max_digits=20, decimal_places=2, read_only=True, allow_null=True
+    )
     latest_balance_date = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta:
         model = BankAccount
-        fields = ["id", "account_no", "enterprise_uscc", "kind", "currency", "opened_on", "closed_on",
-                  "latest_balance", "latest_balance_date"]
+        fields = [
+            "id",
+            "account_no",
+            "enterprise_uscc",
+            "kind",
+            "currency",
+            "opened_on",
+            "closed_on",
+            "latest_balance",
+            "latest_balance_date",
+        ]
         read_only_fields = ["id"]
 
 
@@ -338,7 +426,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
     id_number = serializers.CharField(
         max_length=18,
-        validators=[UniqueValidator(Person.objects.all(), message=_("A person with this ID number already exists."))],
+        validators=[
+            UniqueValidator(Person.objects.all(), message=_("A person with this ID number already exists."))
+        ],
         help_text=_("Resident ID number; answers show it masked except to head office."),
     )
 
@@ -367,11 +457,12 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(source="enterprise", help_text=_("Credit code of the enterprise."))
+    enterprise_uscc = EnterpriseByUsccField(
+        source="enterprise", help_text=_("Credit code of the enterprise.")
+    )
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Interaction
         fields = ["id", "enterprise_uscc", "staff", "kind", "occurred_at", "subject", "notes"]
         read_only_fields = ["id", "staff"]
-

@@ -103,10 +103,14 @@ class ClientsViewSetMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List enterprises", description="Filter by `uscc` (exact) or `q` (name or code)."),
+    list=extend_schema(
+        summary="List enterprises", description="Filter by `uscc` (exact) or `q` (name or code)."
+    ),
     retrieve=extend_schema(summary="Get an enterprise by its credit code"),
-    create=extend_schema(summary="Create an enterprise",
-                         description="Only `name` and `uscc` are required; an RM creating it becomes its RM."),
+    create=extend_schema(
+        summary="Create an enterprise",
+        description="Only `name` and `uscc` are required; an RM creating it becomes its RM.",
+    ),
     update=extend_schema(summary="Replace an enterprise's data"),
     partial_update=extend_schema(summary="Change some of an enterprise's data"),
 )
@@ -134,7 +138,10 @@ class EnterpriseViewSet(ClientsViewSetMixin, ScopedModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = run_service(
-            serializer, services.enterprise_update, user=self.request.user, enterprise=serializer.instance,
+            serializer,
+            services.enterprise_update,
+            user=self.request.user,
+            enterprise=serializer.instance,
             **serializer.validated_data,
         )
 
@@ -143,14 +150,25 @@ class EnterpriseViewSet(ClientsViewSetMixin, ScopedModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List group clients", description="Brief rows with `member_count`, no members."),
+    list=extend_schema(
+        summary="List group clients", description="Brief rows with `member_count`, no members."
+    ),
     retrieve=extend_schema(summary="Get a group client with members, control tree and key figures"),
-    create=extend_schema(summary="Create a group client", request=GroupClientSerializer,
-                         responses={201: GroupClientDetailSerializer}),
-    update=extend_schema(summary="Replace a group client's data", request=GroupClientSerializer,
-                         responses={200: GroupClientDetailSerializer}),
-    partial_update=extend_schema(summary="Change some of a group client's data", request=GroupClientSerializer,
-                                 responses={200: GroupClientDetailSerializer}),
+    create=extend_schema(
+        summary="Create a group client",
+        request=GroupClientSerializer,
+        responses={201: GroupClientDetailSerializer},
+    ),
+    update=extend_schema(
+        summary="Replace a group client's data",
+        request=GroupClientSerializer,
+        responses={200: GroupClientDetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a group client's data",
+        request=GroupClientSerializer,
+        responses={200: GroupClientDetailSerializer},
+    ),
 )
 class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     """Group clients (集团客户). Membership is derived from control links, never written here."""
@@ -186,8 +204,12 @@ class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
         serializer.instance = run_service(
-            serializer, services.group_client_update, user=self.request.user, group=serializer.instance,
-            team=team, **data,
+            serializer,
+            services.group_client_update,
+            user=self.request.user,
+            group=serializer.instance,
+            team=team,
+            **data,
         )
 
 
@@ -197,8 +219,10 @@ class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary="List control links"),
     retrieve=extend_schema(summary="Get a control link"),
-    create=extend_schema(summary="Record a control link",
-                         description="Refreshes the membership of the group clients it touches."),
+    create=extend_schema(
+        summary="Record a control link",
+        description="Refreshes the membership of the group clients it touches.",
+    ),
     update=extend_schema(summary="Replace a control link"),
     partial_update=extend_schema(summary="Change a control link"),
     destroy=extend_schema(summary="Delete a control link"),
@@ -211,16 +235,23 @@ class ControlLinkViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     filterset_class = ControlLinkFilterSet
 
     def optimize(self, queryset):
-        return queryset.select_related("parent_enterprise", "parent_person", "child").order_by("child__name", "pk")
+        return queryset.select_related("parent_enterprise", "parent_person", "child").order_by(
+            "child__name", "pk"
+        )
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.setdefault("share_pct", Decimal("0"))
-        serializer.instance = run_service(serializer, services.control_link_create, user=self.request.user, **data)
+        serializer.instance = run_service(
+            serializer, services.control_link_create, user=self.request.user, **data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = run_service(
-            serializer, services.control_link_update, user=self.request.user, link=serializer.instance,
+            serializer,
+            services.control_link_update,
+            user=self.request.user,
+            link=serializer.instance,
             **serializer.validated_data,
         )
 
@@ -256,7 +287,9 @@ class FinancialStatementViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         existed = FinancialStatement.objects.filter(
             enterprise=data["enterprise"], period_end=data["period_end"], period_type=data["period_type"]
         ).exists()
-        serializer.instance = run_service(serializer, services.financial_statement_upsert, user=request.user, **data)
+        serializer.instance = run_service(
+            serializer, services.financial_statement_upsert, user=request.user, **data
+        )
         return Response(serializer.data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
@@ -291,7 +324,8 @@ class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         )
 
     @extend_schema(
-        methods=["GET"], summary="List an account's balances, newest first",
+        methods=["GET"],
+        summary="List an account's balances, newest first",
         parameters=[
             OpenApiParameter("date_after", OpenApiTypes.DATE, description="On or after this date."),
             OpenApiParameter("date_before", OpenApiTypes.DATE, description="On or before this date."),
@@ -299,17 +333,24 @@ class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         responses=AccountBalanceSerializer(many=True),
     )
     @extend_schema(
-        methods=["POST"], summary="Record (or correct) an account's balance for a date",
-        request=AccountBalanceSerializer, responses={201: AccountBalanceSerializer},
+        methods=["POST"],
+        summary="Record (or correct) an account's balance for a date",
+        request=AccountBalanceSerializer,
+        responses={201: AccountBalanceSerializer},
     )
-    @action(detail=True, methods=["get", "post"], serializer_class=AccountBalanceSerializer, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post"], serializer_class=AccountBalanceSerializer, filter_backends=[]
+    )
     def balances(self, request, pk=None):
         account = get_object_or_404(self.get_queryset(), pk=pk)
         if request.method == "POST":
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             serializer.instance = run_service(
-                serializer, services.account_balance_record, user=request.user, account=account,
+                serializer,
+                services.account_balance_record,
+                user=request.user,
+                account=account,
                 **serializer.validated_data,
             )
             return Response(serializer.data, status=status.HTTP_201_CREATED)
@@ -364,4 +405,3 @@ class InteractionViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         serializer.instance = run_service(
             serializer, services.interaction_log, user=self.request.user, **serializer.validated_data
         )
-

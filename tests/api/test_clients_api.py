@@ -61,8 +61,9 @@ def test_session_login_also_works(bank, client_as):
 
 def test_enterprise_created_with_only_name_and_credit_code(bank, api_as):
     code = uscc_for(900001)
-    response = api_as(bank.rm_gy1).post(f"{API}/enterprises/", {"name": "新供应商有限公司", "uscc": code},
-                                         format="json")
+    response = api_as(bank.rm_gy1).post(
+        f"{API}/enterprises/", {"name": "新供应商有限公司", "uscc": code}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["uscc"] == code and body["rm"] == "rm_gy1" and body["branch"] == "GY1"
@@ -73,8 +74,9 @@ def test_enterprise_created_with_only_name_and_credit_code(bank, api_as):
 
 def test_enterprise_credit_code_is_normalised(bank, api_as):
     code = uscc_for(900002)
-    response = api_as(bank.rm_gy1).post(f"{API}/enterprises/", {"name": "甲", "uscc": f" {code.lower()} "},
-                                         format="json")
+    response = api_as(bank.rm_gy1).post(
+        f"{API}/enterprises/", {"name": "甲", "uscc": f" {code.lower()} "}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert Enterprise.objects.filter(uscc=code).exists()
 
@@ -98,8 +100,9 @@ def test_bad_credit_code_gets_400_naming_uscc(bank, api_as, code, fragment):
 
 def test_duplicate_credit_code_gets_400_naming_uscc(bank, api_as):
     existing = bank.group_gy.core_enterprise
-    response = api_as(bank.rm_gy1).post(f"{API}/enterprises/", {"name": "丙", "uscc": existing.uscc},
-                                         format="json")
+    response = api_as(bank.rm_gy1).post(
+        f"{API}/enterprises/", {"name": "丙", "uscc": existing.uscc}, format="json"
+    )
     assert response.status_code == 400
     assert "already exists" in response.json()["uscc"][0]
 
@@ -132,8 +135,9 @@ def test_enterprise_filters_by_uscc_and_q(bank, api_as):
 
 def test_enterprise_update_records_api_user_in_history(bank, api_as):
     core = bank.group_gy.core_enterprise
-    response = api_as(bank.rm_gy1).patch(f"{API}/enterprises/{core.uscc}/", {"internal_rating": "AA"},
-                                          format="json")
+    response = api_as(bank.rm_gy1).patch(
+        f"{API}/enterprises/{core.uscc}/", {"internal_rating": "AA"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     core.refresh_from_db()
     assert core.internal_rating == "AA"
@@ -162,7 +166,9 @@ def test_rm_of_other_branch_gets_404_on_retrieve(bank, api_as):
 
 def test_rm_of_other_branch_sees_only_own_rows_in_lists(bank, api_as):
     api = api_as(bank.rm_zy1)
-    zy_ids = set(GroupMembership.objects.filter(group=bank.group_zy).values_list("enterprise__uscc", flat=True))
+    zy_ids = set(
+        GroupMembership.objects.filter(group=bank.group_zy).values_list("enterprise__uscc", flat=True)
+    )
     enterprises = {e["uscc"] for e in api.get(f"{API}/enterprises/").json()["results"]}
     assert enterprises == zy_ids
     groups = [g["id"] for g in api.get(f"{API}/group-clients/").json()["results"]]
@@ -221,8 +227,15 @@ def test_group_list_is_brief(bank, api_as):
 def test_group_client_created_by_natural_keys(bank, api_as):
     api = api_as(bank.rm_gy1)
     core = EnterpriseFactory(rm=bank.rm_gy1, branch=bank.gy1)
-    payload = {"name": "新集团", "core_enterprise_uscc": core.uscc, "lead_rm": "rm_gy1", "team": ["rm_gy2"],
-               "branch": "GY1", "tier": "strategic", "unified_credit_limit": "1000000.00"}
+    payload = {
+        "name": "新集团",
+        "core_enterprise_uscc": core.uscc,
+        "lead_rm": "rm_gy1",
+        "team": ["rm_gy2"],
+        "branch": "GY1",
+        "tier": "strategic",
+        "unified_credit_limit": "1000000.00",
+    }
     response = api.post(f"{API}/group-clients/", payload, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -233,8 +246,12 @@ def test_group_client_created_by_natural_keys(bank, api_as):
 
 
 def test_group_client_core_out_of_scope_reads_as_unknown(bank, api_as):
-    payload = {"name": "越权集团", "core_enterprise_uscc": bank.group_zy.core_enterprise.uscc,
-               "lead_rm": "rm_gy1", "branch": "GY1"}
+    payload = {
+        "name": "越权集团",
+        "core_enterprise_uscc": bank.group_zy.core_enterprise.uscc,
+        "lead_rm": "rm_gy1",
+        "branch": "GY1",
+    }
     response = api_as(bank.rm_gy1).post(f"{API}/group-clients/", payload, format="json")
     assert response.status_code == 400
     assert response.json()["core_enterprise_uscc"] == ["No enterprise with this credit code."]
@@ -244,9 +261,15 @@ def test_control_link_create_refreshes_membership(bank, api_as):
     api = api_as(bank.rm_gy1)
     core = bank.group_gy.core_enterprise
     new_code = uscc_for(900010)
-    assert api.post(f"{API}/enterprises/", {"name": "新子公司", "uscc": new_code}, format="json").status_code == 201
-    response = api.post(f"{API}/control-links/", {"parent_uscc": core.uscc, "child_uscc": new_code,
-                                                   "share_pct": "70", "control_type": "equity"}, format="json")
+    assert (
+        api.post(f"{API}/enterprises/", {"name": "新子公司", "uscc": new_code}, format="json").status_code
+        == 201
+    )
+    response = api.post(
+        f"{API}/control-links/",
+        {"parent_uscc": core.uscc, "child_uscc": new_code, "share_pct": "70", "control_type": "equity"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["parent_uscc"] == core.uscc
     assert ControlLink.objects.get(child__uscc=new_code).history.latest().history_user == bank.rm_gy1
@@ -268,9 +291,16 @@ def test_control_link_to_a_person(bank, api_as):
     api = api_as(bank.rm_gy1)
     person = api.post(f"{API}/persons/", {"name": "王五", "id_number": valid_ric(77)}, format="json")
     assert person.status_code == 201, person.json()
-    response = api.post(f"{API}/control-links/", {
-        "parent_person": person.json()["id"], "child_uscc": bank.group_gy.core_enterprise.uscc,
-        "share_pct": "51", "control_type": "actual"}, format="json")
+    response = api.post(
+        f"{API}/control-links/",
+        {
+            "parent_person": person.json()["id"],
+            "child_uscc": bank.group_gy.core_enterprise.uscc,
+            "share_pct": "51",
+            "control_type": "actual",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     tree = api.get(f"{API}/group-clients/{bank.group_gy.pk}/").json()["control_tree"]
     assert tree["children"][0]["kind"] == "person" and tree["children"][0]["name"] == "王五"
@@ -311,8 +341,11 @@ def test_control_link_validation_names_the_field(bank, api_as, change, field, fr
 def test_unknown_and_invisible_credit_codes_answer_alike(bank, api_as):
     api = api_as(bank.rm_gy1)
     answers = [
-        api.post(f"{API}/financial-statements/", {"enterprise_uscc": code, "period_end": "2025-12-31",
-                                                   "period_type": "annual"}, format="json").json()
+        api.post(
+            f"{API}/financial-statements/",
+            {"enterprise_uscc": code, "period_end": "2025-12-31", "period_type": "annual"},
+            format="json",
+        ).json()
         for code in (uscc_for(999998), bank.group_zy.core_enterprise.uscc)
     ]
     assert answers[0] == answers[1] == {"enterprise_uscc": ["No enterprise with this credit code."]}
@@ -324,8 +357,14 @@ def test_unknown_and_invisible_credit_codes_answer_alike(bank, api_as):
 def test_financial_statement_post_is_an_upsert(bank, api_as):
     api = api_as(bank.rm_gy1)
     core = bank.group_gy.core_enterprise
-    payload = {"enterprise_uscc": core.uscc, "period_end": "2025-12-31", "period_type": "annual",
-               "revenue": "1000.00", "total_assets": "500.00", "total_liabilities": "250.00"}
+    payload = {
+        "enterprise_uscc": core.uscc,
+        "period_end": "2025-12-31",
+        "period_type": "annual",
+        "revenue": "1000.00",
+        "total_assets": "500.00",
+        "total_liabilities": "250.00",
+    }
     first = api.post(f"{API}/financial-statements/", payload, format="json")
     assert first.status_code == 201, first.json()
     assert first.json()["debt_ratio"] == "0.5000"
@@ -341,18 +380,26 @@ def test_financial_statement_post_is_an_upsert(bank, api_as):
 def test_account_with_balances_pushed_and_listed(bank, api_as):
     api = api_as(bank.hq)
     core = bank.group_gy.core_enterprise
-    created = api.post(f"{API}/accounts/", {"enterprise_uscc": core.uscc, "account_no": "6222000011112222",
-                                            "kind": "demand"}, format="json")
+    created = api.post(
+        f"{API}/accounts/",
+        {"enterprise_uscc": core.uscc, "account_no": "6222000011112222", "kind": "demand"},
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     account_id = created.json()["id"]
     for day, amount in [("2026-01-01", "100.00"), ("2026-01-02", "250.00"), ("2026-01-02", "300.00")]:
-        pushed = api.post(f"{API}/accounts/{account_id}/balances/", {"date": day, "balance": amount},
-                          format="json")
+        pushed = api.post(
+            f"{API}/accounts/{account_id}/balances/", {"date": day, "balance": amount}, format="json"
+        )
         assert pushed.status_code == 201, pushed.json()
     balances = api.get(f"{API}/accounts/{account_id}/balances/").json()
     assert [(b["date"], b["balance"]) for b in balances["results"]] == [
-        ("2026-01-02", "300.00"), ("2026-01-01", "100.00")]
-    assert api.get(f"{API}/accounts/{account_id}/balances/", {"date_before": "2026-01-01"}).json()["count"] == 1
+        ("2026-01-02", "300.00"),
+        ("2026-01-01", "100.00"),
+    ]
+    assert (
+        api.get(f"{API}/accounts/{account_id}/balances/", {"date_before": "2026-01-01"}).json()["count"] == 1
+    )
     account = api.get(f"{API}/accounts/{account_id}/").json()
     assert account["latest_balance"] == "300.00" and account["latest_balance_date"] == "2026-01-02"
     assert api_as(bank.rm_zy1).get(f"{API}/accounts/{account_id}/balances/").status_code == 404
@@ -370,7 +417,9 @@ def test_duplicate_account_number_names_the_field(bank, api_as):
 
 def test_person_id_number_masked_for_rm_and_full_for_head_office(bank, api_as):
     person = PersonFactory()
-    ControlLink.objects.create(parent_person=person, child=bank.group_gy.core_enterprise, share_pct=Decimal("40"))
+    ControlLink.objects.create(
+        parent_person=person, child=bank.group_gy.core_enterprise, share_pct=Decimal("40")
+    )
     as_rm = api_as(bank.rm_gy1).get(f"{API}/persons/{person.pk}/").json()
     assert as_rm["id_number"] != person.id_number
     assert as_rm["id_number"].startswith(person.id_number[:4]) and "*" in as_rm["id_number"]
@@ -382,7 +431,9 @@ def test_person_id_number_masked_for_rm_and_full_for_head_office(bank, api_as):
 
 def test_person_created_answer_is_masked_too(bank, api_as):
     number = valid_ric(88)
-    response = api_as(bank.rm_gy1).post(f"{API}/persons/", {"name": "赵六", "id_number": number}, format="json")
+    response = api_as(bank.rm_gy1).post(
+        f"{API}/persons/", {"name": "赵六", "id_number": number}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["id_number"] != number
     assert Person.objects.get(pk=response.json()["id"]).id_number == number
@@ -393,9 +444,16 @@ def test_person_created_answer_is_masked_too(bank, api_as):
 def test_interaction_logged_by_the_api_user(bank, api_as):
     api = api_as(bank.rm_gy1)
     core = bank.group_gy.core_enterprise
-    response = api.post(f"{API}/interactions/", {"enterprise_uscc": core.uscc, "kind": "visit",
-                                                 "occurred_at": "2026-02-01T10:00:00+08:00",
-                                                 "subject": "年度走访"}, format="json")
+    response = api.post(
+        f"{API}/interactions/",
+        {
+            "enterprise_uscc": core.uscc,
+            "kind": "visit",
+            "occurred_at": "2026-02-01T10:00:00+08:00",
+            "subject": "年度走访",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["staff"] == "rm_gy1"
     listed = api.get(f"{API}/interactions/", {"enterprise": core.uscc}).json()
@@ -410,9 +468,16 @@ def test_openapi_schema_builds_for_a_logged_in_user(bank, api_as):
     response = api_as(bank.rm_gy1).get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ["/api/v1/enterprises/", "/api/v1/enterprises/{uscc}/", "/api/v1/group-clients/{id}/",
-                 "/api/v1/control-links/", "/api/v1/financial-statements/", "/api/v1/accounts/{id}/balances/",
-                 "/api/v1/persons/", "/api/v1/interactions/"]:
+    for path in [
+        "/api/v1/enterprises/",
+        "/api/v1/enterprises/{uscc}/",
+        "/api/v1/group-clients/{id}/",
+        "/api/v1/control-links/",
+        "/api/v1/financial-statements/",
+        "/api/v1/accounts/{id}/balances/",
+        "/api/v1/persons/",
+        "/api/v1/interactions/",
+    ]:
         assert path in paths
     create = paths["/api/v1/enterprises/"]["post"]["responses"]
     assert {"201", "400", "401", "403"} <= set(create)

@@ -7,7 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clients.models import AccountBalance, BankAccount, ControlLink, FinancialStatement, Interaction, KeyPerson
+from clients.models import (
+    AccountBalance,
+    BankAccount,
+    ControlLink,
+    FinancialStatement,
+    Interaction,
+    KeyPerson,
+)
 from tests.conftest import make_group
 from tests.factories import EnterpriseFactory, PersonFactory
 
@@ -21,22 +28,39 @@ def add_rows(bank, endpoint: str, n: int) -> None:
         if endpoint == "enterprises":
             continue
         if endpoint == "group-clients":
-            make_group(name=f"查询集团{enterprise.pk}", branch=bank.gy1, lead_rm=bank.rm_gy1, members=1,
-                       team=[bank.rm_gy2])
+            make_group(
+                name=f"查询集团{enterprise.pk}",
+                branch=bank.gy1,
+                lead_rm=bank.rm_gy1,
+                members=1,
+                team=[bank.rm_gy2],
+            )
         elif endpoint == "control-links":
-            ControlLink.objects.create(parent_enterprise=bank.group_gy.core_enterprise, child=enterprise,
-                                       share_pct=Decimal("10"))
+            ControlLink.objects.create(
+                parent_enterprise=bank.group_gy.core_enterprise, child=enterprise, share_pct=Decimal("10")
+            )
         elif endpoint == "financial-statements":
-            FinancialStatement.objects.create(enterprise=enterprise, period_end=dt.date(2025, 12, 31),
-                                              period_type="annual", revenue=Decimal("1"))
+            FinancialStatement.objects.create(
+                enterprise=enterprise,
+                period_end=dt.date(2025, 12, 31),
+                period_type="annual",
+                revenue=Decimal("1"),
+            )
         elif endpoint == "accounts":
-            account = BankAccount.objects.create(enterprise=enterprise, account_no=f"Q{enterprise.pk}", kind="demand")
+            account = BankAccount.objects.create(
+                enterprise=enterprise, account_no=f"Q{enterprise.pk}", kind="demand"
+            )
             AccountBalance.objects.create(account=account, date=dt.date(2026, 1, 1), balance=Decimal("5"))
         elif endpoint == "persons":
             KeyPerson.objects.create(enterprise=enterprise, person=PersonFactory(), role="chairman")
         elif endpoint == "interactions":
-            Interaction.objects.create(enterprise=enterprise, staff=bank.rm_gy1, kind="visit",
-                                       occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), subject=f"访{i}")
+            Interaction.objects.create(
+                enterprise=enterprise,
+                staff=bank.rm_gy1,
+                kind="visit",
+                occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                subject=f"访{i}",
+            )
 
 
 def count_queries(api, url) -> tuple[int, int]:
@@ -48,8 +72,15 @@ def count_queries(api, url) -> tuple[int, int]:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["enterprises", "group-clients", "control-links", "financial-statements", "accounts", "persons",
-     "interactions"],
+    [
+        "enterprises",
+        "group-clients",
+        "control-links",
+        "financial-statements",
+        "accounts",
+        "persons",
+        "interactions",
+    ],
 )
 def test_list_query_count_does_not_grow_with_rows(bank, api_as, endpoint):
     api = api_as(bank.hq)
@@ -64,7 +95,9 @@ def test_list_query_count_does_not_grow_with_rows(bank, api_as, endpoint):
 
 
 def test_account_balances_query_count_does_not_grow(bank, api_as):
-    account = BankAccount.objects.create(enterprise=bank.group_gy.core_enterprise, account_no="B1", kind="loan")
+    account = BankAccount.objects.create(
+        enterprise=bank.group_gy.core_enterprise, account_no="B1", kind="loan"
+    )
     api = api_as(bank.rm_gy1)
     url = f"{API}/accounts/{account.pk}/balances/"
     for day in range(1, 4):
