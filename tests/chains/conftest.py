@@ -98,3 +98,13 @@ def detected(group):
     return set(
         ChainLink.objects.filter(group=group, status=LinkStatus.DETECTED).values_list("supplier_id", "buyer_id", "tier")
     )
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read English messages and number formats."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
