@@ -1,0 +1,69 @@
+"""Wiping the data seed_demo writes (`seed_demo --reset`).
+
+Removes every row of the staff, clients, circles and chains apps (their history included) and the
+logins of staff. On PostgreSQL one TRUNCATE ... CASCADE does it, which also empties rows of other
+apps that point at these (needs, alerts, ...): they would dangle otherwise. Elsewhere (SQLite, small
+sets) the ORM deletes table by table, children first.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+APPS = ("chains", "circles", "clients", "staff")
+
+
+def demo_data_exists() -> bool:
+    from clients.models import Enterprise
+    from staff.models import Branch
+
+    return Branch.objects.exists() or Enterprise.objects.exists()
+
+
+def _models():
+    for label in APPS:
+        yield from apps.get_app_config(label).get_models(include_auto_created=True)
+
+
+def _staff_user_ids() -> list[int]:
+    from staff.models import StaffProfile
+
+    return list(StaffProfile.objects.values_list("user_id", flat=True))
+
+
+@transaction.atomic
+def reset() -> None:
+    user_ids = _staff_user_ids()
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _models())
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    else:
+        from chains.models import ChainLink, Flow
+        from circles.models import CircleMember, Guarantee
+        from clients.models import (
+            AccountBalance,
+            BankAccount,
+            ControlLink,
+            Enterprise,
+            FinancialStatement,
+            GroupClient,
+            GroupMembership,
+            Interaction,
+            KeyPerson,
+            Person,
+        )
+        from staff.models import Branch, StaffProfile
+
+        ordered = [Flow, ChainLink, Guarantee, CircleMember, GroupMembership, ControlLink, KeyPerson,
+                   AccountBalance, BankAccount, FinancialStatement, Interaction, GroupClient, Person,
+                   Enterprise, StaffProfile]
+        for model in ordered:
+            model.objects.all().delete()
+        for branch in Branch.objects.order_by("-path"):  # deepest first: parents are protected
+            branch.delete()
+        for model in _models():  # history rows and anything else left in these apps
+            model._base_manager.all().delete()
+    get_user_model().objects.filter(pk__in=user_ids).delete()
