@@ -39,9 +39,18 @@ def _team(rng: random.Random, lead, colleagues: list) -> list[int]:
     return [lead.pk, *rng.sample(others, min(len(others), rng.randint(0, 2)))]
 
 
-def build(*, seed: int = 2026, groups: int = 30, flows: int = 20_000, password: str = "demo-pass-2026",
-          as_of: dt.date | None = None, use_copy: bool | None = None, flush_rows: int = 50_000,
-          fk_check: str = "set", log=None) -> dict[str, int]:
+def build(
+    *,
+    seed: int = 2026,
+    groups: int = 30,
+    flows: int = 20_000,
+    password: str = "demo-pass-2026",
+    as_of: dt.date | None = None,
+    use_copy: bool | None = None,
+    flush_rows: int = 50_000,
+    fk_check: str = "set",
+    log=None,
+) -> dict[str, int]:
     """Generate the demo data set into an empty database; returns the row counts per table.
 
     fk_check="set" (default) lets PostgreSQL skip the per-row foreign-key triggers during COPY when the
@@ -57,8 +66,13 @@ def build(*, seed: int = 2026, groups: int = 30, flows: int = 20_000, password: 
     faker = Faker("zh_CN")
     faker.seed_instance(seed)
     as_of = as_of or default_as_of()
-    state = BuildState(seed=seed, as_of=as_of, now=timezone.now(), writer=make_writer(use_copy=use_copy,
-                       flush_rows=flush_rows, fk_check=fk_check), faker=faker)
+    state = BuildState(
+        seed=seed,
+        as_of=as_of,
+        now=timezone.now(),
+        writer=make_writer(use_copy=use_copy, flush_rows=flush_rows, fk_check=fk_check),
+        faker=faker,
+    )
     bank = build_bank(groups=groups, password=password, faker=faker)
     users = bank.users
     say(f"branches and staff ready ({len(bank.rms)} RMs)")
@@ -73,8 +87,14 @@ def build(*, seed: int = 2026, groups: int = 30, flows: int = 20_000, password: 
         branch = bank.rm_branch[lead.pk]
         colleagues = bank.rms_by_branch[branch.code]
         rng = random.Random(f"{seed}:team:{number}")
-        ctx = new_group(state, number, lead_rm_id=lead.pk, branch=branch,
-                        staff_ids=_team(rng, lead, colleagues), branch_code=branch.code)
+        ctx = new_group(
+            state,
+            number,
+            lead_rm_id=lead.pk,
+            branch=branch,
+            staff_ids=_team(rng, lead, colleagues),
+            branch_code=branch.code,
+        )
         build_tree(state, ctx)
         build_bank_data(state, ctx)
         pairs = build_circle_and_chain(state, ctx)
@@ -86,18 +106,26 @@ def build(*, seed: int = 2026, groups: int = 30, flows: int = 20_000, password: 
     state.writer.reset_sequences()
     if state.writer.skip_fk_triggers:
         state.writer.verify_foreign_keys()
-    say(f"rows written ({time.monotonic() - started:.0f} s; writing: {state.writer.timings()}); "
-        "deriving group membership")
+    say(
+        f"rows written ({time.monotonic() - started:.0f} s; writing: {state.writer.timings()}); "
+        "deriving group membership"
+    )
 
     # Membership follows the control links just written. The refresh is the clients service; it is
     # called per chunk of groups so that each call reads only the links of its groups.
     ids = list(GroupClient.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(ids), MEMBERSHIP_CHUNK):
-        chunk = GroupClient.objects.filter(pk__in=ids[i:i + MEMBERSHIP_CHUNK]).only("pk", "core_enterprise_id")
+        chunk = GroupClient.objects.filter(pk__in=ids[i : i + MEMBERSHIP_CHUNK]).only(
+            "pk", "core_enterprise_id"
+        )
         group_membership_refresh(groups=chunk)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
-    return {"branches": len(bank.branches), "staff": len(users), **state.writer.counts(),
-            "memberships": GroupMembership.objects.count()}
+    return {
+        "branches": len(bank.branches),
+        "staff": len(users),
+        **state.writer.counts(),
+        "memberships": GroupMembership.objects.count(),
+    }

@@ -58,13 +58,20 @@ def build_bank(*, groups: int, password: str, faker) -> Bank:
     """Branches, the demo logins and enough further RMs for `groups` groups (about 40 each)."""
     branches: dict[str, Branch] = {}
     for code, name, parent, level in BRANCHES:
-        branches[code] = branch_create(code=code, name=name, level=level,
-                                       parent=branches[parent] if parent else None)
+        branches[code] = branch_create(
+            code=code, name=name, level=level, parent=branches[parent] if parent else None
+        )
     users = {}
     for username, role, code, display in DEMO_LOGINS:
         # Hashing is slow by design: every demo login gets the same hash, computed once below.
-        users[username] = staff_create(username=username, password=None, role=role, branch=branches[code],
-                                       display_name=display, is_staff=(role == Role.HQ_ADMIN))
+        users[username] = staff_create(
+            username=username,
+            password=None,
+            role=role,
+            branch=branches[code],
+            display_name=display,
+            is_staff=(role == Role.HQ_ADMIN),
+        )
     bank = Bank(branches=branches, users=users)
     sub_branches = [code for code, _, _, level in BRANCHES if level == BranchLevel.SUB_BRANCH]
     for code in sub_branches:
@@ -76,8 +83,13 @@ def build_bank(*, groups: int, password: str, faker) -> Bank:
     extra = max(len(sub_branches), -(-groups // GROUPS_PER_RM))
     for n in range(extra):
         code = sub_branches[n % len(sub_branches)]
-        user = staff_create(username=f"rm{n + 1:04d}", password=None, role=Role.RM, branch=branches[code],
-                            display_name=f"{faker.name()}（{branches[code].name}）")
+        user = staff_create(
+            username=f"rm{n + 1:04d}",
+            password=None,
+            role=Role.RM,
+            branch=branches[code],
+            display_name=f"{faker.name()}（{branches[code].name}）",
+        )
         users[user.username] = user
         bank.rms_by_branch[code].append(user)
     for code, rms in bank.rms_by_branch.items():

@@ -79,27 +79,99 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
         rows = []
         if rng.random() < 0.25:
             order_day = day - dt.timedelta(days=rng.randint(10, 30))
-            rows.append((payer, payee, f"{amount:.2f}", "CNY", order_day, "order", channel, "scm",
-                         f"PO-{prefix}-{serial:07d}", state.now))
+            rows.append(
+                (
+                    payer,
+                    payee,
+                    f"{amount:.2f}",
+                    "CNY",
+                    order_day,
+                    "order",
+                    channel,
+                    "scm",
+                    f"PO-{prefix}-{serial:07d}",
+                    state.now,
+                )
+            )
         if rng.random() < 0.25:
             ship_day = day - dt.timedelta(days=rng.randint(0, 7))
-            rows.append((payer, payee, f"{amount:.2f}", "CNY", ship_day, "shipment", channel, "scm",
-                         f"SHP-{prefix}-{serial:07d}", state.now))
-        rows.append((payer, payee, f"{amount:.2f}", "CNY", day, "invoice", channel, "einvoice", invoice_ref,
-                     state.now))
+            rows.append(
+                (
+                    payer,
+                    payee,
+                    f"{amount:.2f}",
+                    "CNY",
+                    ship_day,
+                    "shipment",
+                    channel,
+                    "scm",
+                    f"SHP-{prefix}-{serial:07d}",
+                    state.now,
+                )
+            )
+        rows.append(
+            (
+                payer,
+                payee,
+                f"{amount:.2f}",
+                "CNY",
+                day,
+                "invoice",
+                channel,
+                "einvoice",
+                invoice_ref,
+                state.now,
+            )
+        )
         pay_day = day + dt.timedelta(days=max(1, delay + rng.randint(-10, 15)))
         if pay_day <= calendar.as_of:  # later invoices are still open: receivables
             source = "cbs" if channel == "this_bank" else "interbank"
             if rng.random() < 0.15:  # paid in two instalments
                 first = round(amount * rng.uniform(0.3, 0.7), 2)
-                rows.append((payer, payee, f"{first:.2f}", "CNY", pay_day, "payment", channel, source,
-                             f"PAY-{invoice_ref}-1", state.now))
+                rows.append(
+                    (
+                        payer,
+                        payee,
+                        f"{first:.2f}",
+                        "CNY",
+                        pay_day,
+                        "payment",
+                        channel,
+                        source,
+                        f"PAY-{invoice_ref}-1",
+                        state.now,
+                    )
+                )
                 second_day = min(pay_day + dt.timedelta(days=rng.randint(15, 45)), calendar.as_of)
-                rows.append((payer, payee, f"{amount - first:.2f}", "CNY", second_day, "payment", channel,
-                             source, f"PAY-{invoice_ref}-2", state.now))
+                rows.append(
+                    (
+                        payer,
+                        payee,
+                        f"{amount - first:.2f}",
+                        "CNY",
+                        second_day,
+                        "payment",
+                        channel,
+                        source,
+                        f"PAY-{invoice_ref}-2",
+                        state.now,
+                    )
+                )
             else:
-                rows.append((payer, payee, f"{amount:.2f}", "CNY", pay_day, "payment", channel, source,
-                             f"PAY-{invoice_ref}-1", state.now))
+                rows.append(
+                    (
+                        payer,
+                        payee,
+                        f"{amount:.2f}",
+                        "CNY",
+                        pay_day,
+                        "payment",
+                        channel,
+                        source,
+                        f"PAY-{invoice_ref}-1",
+                        state.now,
+                    )
+                )
         for row in rows[: count - written]:
             sink.add(row)
         written += min(len(rows), count - written)

@@ -84,8 +84,9 @@ def _brand(state: BuildState, rng: random.Random, word: str) -> tuple[str, str]:
     return brand, f"{brand}{word}集团"
 
 
-def new_group(state: BuildState, number: int, *, lead_rm_id: int, branch, staff_ids: list[int],
-              branch_code: str) -> GroupCtx:
+def new_group(
+    state: BuildState, number: int, *, lead_rm_id: int, branch, staff_ids: list[int], branch_code: str
+) -> GroupCtx:
     """Create the group row and its core; the caller adds the tree and the circle."""
     rng = random.Random(f"{state.seed}:group:{number}")
     industry = INDUSTRIES[number % len(INDUSTRIES)] if number < len(INDUSTRIES) else rng.choice(INDUSTRIES)
@@ -101,21 +102,41 @@ def new_group(state: BuildState, number: int, *, lead_rm_id: int, branch, staff_
     word = industry.words[0] if number < len(INDUSTRIES) else rng.choice(industry.words)
     brand, name = _brand(state, rng, word)
     tier = _weighted(rng, TIERS)
-    ctx = GroupCtx(number=number, rng=rng, id=state.group_ids(), name=name, brand=brand, industry=industry,
-                   region=region, area=area, city=city, branch_id=branch.pk, lead_rm_id=lead_rm_id,
-                   staff_ids=staff_ids, tier=tier)
+    ctx = GroupCtx(
+        number=number,
+        rng=rng,
+        id=state.group_ids(),
+        name=name,
+        brand=brand,
+        industry=industry,
+        region=region,
+        area=area,
+        city=city,
+        branch_id=branch.pk,
+        lead_rm_id=lead_rm_id,
+        staff_ids=staff_ids,
+        tier=tier,
+    )
     low, high = {"strategic": (1e10, 8e10), "key": (2e9, 1e10), "general": (3e8, 2e9)}[tier]
     revenue = rng.uniform(low, high)
     province = "贵州" if region == "52" else city
     core_name = f"{province}{brand}{word}集团有限公司"
-    core_id = state.add_enterprise(name=core_name, area=area, industry=industry.code, size="large",
-                                   region=region, branch_id=branch.pk, rm_id=lead_rm_id,
-                                   rating=_weighted(rng, RATINGS))
+    core_id = state.add_enterprise(
+        name=core_name,
+        area=area,
+        industry=industry.code,
+        size="large",
+        region=region,
+        branch_id=branch.pk,
+        rm_id=lead_rm_id,
+        rating=_weighted(rng, RATINGS),
+    )
     ctx.core = Entity(core_id, core_name, industry.code, revenue, 0)
     ctx.members.append(ctx.core)
     limit = round(revenue * rng.uniform(0.15, 0.45), -6)
-    state.writer["groups"].add((ctx.id, name, core_id, lead_rm_id, branch.pk, tier, f"{limit:.2f}", None, [],
-                                state.now, state.now))
+    state.writer["groups"].add(
+        (ctx.id, name, core_id, lead_rm_id, branch.pk, tier, f"{limit:.2f}", None, [], state.now, state.now)
+    )
     for user_id in staff_ids:
         state.writer["teams"].add((ctx.id, user_id))
     return ctx
@@ -140,8 +161,16 @@ def _sub_name(ctx: GroupCtx, used: set[str]) -> tuple[str, str, str]:
     return name, industry, ctx.area
 
 
-def _link(state: BuildState, parent: int | None, child: int, share: float, *, person: int | None = None,
-          control_type: str = "equity", note: str = "") -> None:
+def _link(
+    state: BuildState,
+    parent: int | None,
+    child: int,
+    share: float,
+    *,
+    person: int | None = None,
+    control_type: str = "equity",
+    note: str = "",
+) -> None:
     state.writer["control_links"].add((parent, person, child, f"{share:.4f}", control_type, note))
 
 
@@ -152,15 +181,23 @@ def build_tree(state: BuildState, ctx: GroupCtx) -> None:
     used = {ctx.core.name}
     deep = ctx.number == 0  # the first group of rm_gy1 always has a deep tree
 
-    def add_child(parent: Entity, share: float, depth: int, *, member=True, person: int | None = None) -> Entity:
+    def add_child(
+        parent: Entity, share: float, depth: int, *, member=True, person: int | None = None
+    ) -> Entity:
         """A new enterprise held by `parent` (or by `person` when given)."""
         name, industry, area = _sub_name(ctx, used)
         revenue = parent.revenue * rng.uniform(0.05, 0.35)
         client = member or rng.random() < 0.3
         pk = state.add_enterprise(
-            name=name, area=area, industry=industry, size=_size(revenue), region=area[:2],
-            is_client=client, branch_id=ctx.branch_id if client else None,
-            rm_id=ctx.lead_rm_id if client else None, rating=_weighted(rng, RATINGS) if client else "",
+            name=name,
+            area=area,
+            industry=industry,
+            size=_size(revenue),
+            region=area[:2],
+            is_client=client,
+            branch_id=ctx.branch_id if client else None,
+            rm_id=ctx.lead_rm_id if client else None,
+            rating=_weighted(rng, RATINGS) if client else "",
         )
         entity = Entity(pk, name, industry, revenue, depth, client)
         if person:
@@ -198,8 +235,15 @@ def build_tree(state: BuildState, ctx: GroupCtx) -> None:
         if rng.random() < 0.7:
             _link(state, None, ctx.core.id, rng.randint(51, 80), person=person)
         else:
-            _link(state, None, ctx.core.id, rng.randint(25, 45), person=person, control_type="actual",
-                  note="一致行动协议")
+            _link(
+                state,
+                None,
+                ctx.core.id,
+                rng.randint(25, 45),
+                person=person,
+                control_type="actual",
+                note="一致行动协议",
+            )
         state.writer["key_people"].add((ctx.core.id, person, "chairman"))
         if rng.random() < 0.4:
             # A family company held by the person: a member through the person's control.
@@ -234,7 +278,7 @@ def add_financials(state: BuildState, rng: random.Random, entity: Entity, indust
     distressed = rng.random() < 0.03
     margin = rng.uniform(-0.04, 0.12) if not distressed else rng.uniform(-0.25, -0.05)
     debt_low, debt_high = industry.debt_ratio
-    base = entity.revenue / (1.1 ** 3)
+    base = entity.revenue / (1.1**3)
     growth = rng.uniform(-0.05, 0.15)
     for period_end, kind, fraction in _periods(state.as_of):
         years_back = state.as_of.year - period_end.year
@@ -249,11 +293,23 @@ def add_financials(state: BuildState, rng: random.Random, entity: Entity, indust
         receivables = current_assets * rng.uniform(0.1, 0.3)
         inventory = current_assets * rng.uniform(0.1, 0.35)
         cash_flow = profit * rng.uniform(0.6, 1.5) + revenue * rng.uniform(-0.02, 0.03)
-        state.writer["financials"].add((
-            entity.id, period_end, kind, _money(revenue), _money(profit), _money(assets), _money(liabilities),
-            _money(current_assets), _money(current_liabilities), _money(receivables), _money(inventory),
-            _money(cash_flow), "demo",
-        ))
+        state.writer["financials"].add(
+            (
+                entity.id,
+                period_end,
+                kind,
+                _money(revenue),
+                _money(profit),
+                _money(assets),
+                _money(liabilities),
+                _money(current_assets),
+                _money(current_liabilities),
+                _money(receivables),
+                _money(inventory),
+                _money(cash_flow),
+                "demo",
+            )
+        )
 
 
 def month_ends(as_of: dt.date, months: int = 12) -> list[dt.date]:
@@ -284,8 +340,15 @@ def add_accounts(state: BuildState, rng: random.Random, entity: Entity, *, core:
         pk = state.account_ids()
         opened = ends[0] - dt.timedelta(days=rng.randrange(60, 3000))
         state.writer["accounts"].add((pk, entity.id, state.next_account_no(), kind, "CNY", opened, None))
-        level = entity.revenue * {"demand": rng.uniform(0.01, 0.05), "time": rng.uniform(0.01, 0.06),
-                                  "loan": rng.uniform(0.05, 0.3), "bill": rng.uniform(0.01, 0.05)}[kind]
+        level = (
+            entity.revenue
+            * {
+                "demand": rng.uniform(0.01, 0.05),
+                "time": rng.uniform(0.01, 0.06),
+                "loan": rng.uniform(0.05, 0.3),
+                "bill": rng.uniform(0.01, 0.05),
+            }[kind]
+        )
         trend = rng.uniform(-0.02, 0.03)
         for i, end in enumerate(ends):
             if kind == "demand":
@@ -305,13 +368,15 @@ def add_interactions(state: BuildState, ctx: GroupCtx) -> None:
     for _ in range(rng.randint(3, 8)):
         entity = ctx.core if rng.random() < 0.5 else rng.choice(ctx.members)
         day = state.as_of - dt.timedelta(days=rng.randrange(365))
-        when = dt.datetime(day.year, day.month, day.day, rng.randint(9, 17), rng.choice((0, 15, 30, 45)),
-                           tzinfo=SHANGHAI)
+        when = dt.datetime(
+            day.year, day.month, day.day, rng.randint(9, 17), rng.choice((0, 15, 30, 45)), tzinfo=SHANGHAI
+        )
         goods = rng.choice(ctx.industry.outputs)
         subject = rng.choice(INTERACTION_SUBJECTS).format(goods=goods)
         staff = ctx.lead_rm_id if rng.random() < 0.7 else rng.choice(ctx.staff_ids)
-        state.writer["interactions"].add((entity.id, staff, _weighted(rng, kinds), when, subject,
-                                          f"{entity.name}：{subject}。"))
+        state.writer["interactions"].add(
+            (entity.id, staff, _weighted(rng, kinds), when, subject, f"{entity.name}：{subject}。")
+        )
 
 
 def build_bank_data(state: BuildState, ctx: GroupCtx) -> None:

@@ -57,9 +57,23 @@ def reset() -> None:
         )
         from staff.models import Branch, StaffProfile
 
-        ordered = [Flow, ChainLink, Guarantee, CircleMember, GroupMembership, ControlLink, KeyPerson,
-                   AccountBalance, BankAccount, FinancialStatement, Interaction, GroupClient, Person,
-                   Enterprise, StaffProfile]
+        ordered = [
+            Flow,
+            ChainLink,
+            Guarantee,
+            CircleMember,
+            GroupMembership,
+            ControlLink,
+            KeyPerson,
+            AccountBalance,
+            BankAccount,
+            FinancialStatement,
+            Interaction,
+            GroupClient,
+            Person,
+            Enterprise,
+            StaffProfile,
+        ]
         for model in ordered:
             model.objects.all().delete()
         for branch in Branch.objects.order_by("-path"):  # deepest first: parents are protected

@@ -25,12 +25,34 @@ from clients.validators import make_uscc
 
 from .writer import IdAllocator, Writer
 
-ENTERPRISE_FIELDS = ("id", "name", "uscc", "industry", "size", "region", "is_client", "branch_id", "rm_id",
-                     "internal_rating", "created_at", "updated_at")
+ENTERPRISE_FIELDS = (
+    "id",
+    "name",
+    "uscc",
+    "industry",
+    "size",
+    "region",
+    "is_client",
+    "branch_id",
+    "rm_id",
+    "internal_rating",
+    "created_at",
+    "updated_at",
+)
 
 # Area codes (GB/T 2260 counties) used for generated resident ID numbers.
-ID_AREAS = ("520102", "520103", "520111", "520115", "520302", "520303", "520402", "522601", "510104",
-            "500103")
+ID_AREAS = (
+    "520102",
+    "520103",
+    "520111",
+    "520115",
+    "520302",
+    "520303",
+    "520402",
+    "522601",
+    "510104",
+    "500103",
+)
 
 
 def make_writer(*, use_copy: bool | None, flush_rows: int, fk_check: str = "set") -> Writer:
@@ -38,28 +60,88 @@ def make_writer(*, use_copy: bool | None, flush_rows: int, fk_check: str = "set"
     w.sink("enterprises", Enterprise, ENTERPRISE_FIELDS)
     w.sink("persons", Person, ("id", "name", "id_number"))
     w.sink("key_people", KeyPerson, ("enterprise_id", "person_id", "role"))
-    w.sink("groups", GroupClient, ("id", "name", "core_enterprise_id", "lead_rm_id", "branch_id", "tier",
-                                   "unified_credit_limit", "membership_refreshed_at", "membership_warnings",
-                                   "created_at", "updated_at"))
+    w.sink(
+        "groups",
+        GroupClient,
+        (
+            "id",
+            "name",
+            "core_enterprise_id",
+            "lead_rm_id",
+            "branch_id",
+            "tier",
+            "unified_credit_limit",
+            "membership_refreshed_at",
+            "membership_warnings",
+            "created_at",
+            "updated_at",
+        ),
+    )
     w.sink("teams", GroupClient.team.through, ("groupclient_id", "user_id"))
-    w.sink("control_links", ControlLink, ("parent_enterprise_id", "parent_person_id", "child_id", "share_pct",
-                                          "control_type", "note"))
-    w.sink("financials", FinancialStatement, ("enterprise_id", "period_end", "period_type", "revenue",
-                                              "net_profit", "total_assets", "total_liabilities",
-                                              "current_assets", "current_liabilities", "receivables",
-                                              "inventory", "operating_cash_flow", "source"))
-    w.sink("accounts", BankAccount, ("id", "enterprise_id", "account_no", "kind", "currency", "opened_on",
-                                     "closed_on"))
+    w.sink(
+        "control_links",
+        ControlLink,
+        ("parent_enterprise_id", "parent_person_id", "child_id", "share_pct", "control_type", "note"),
+    )
+    w.sink(
+        "financials",
+        FinancialStatement,
+        (
+            "enterprise_id",
+            "period_end",
+            "period_type",
+            "revenue",
+            "net_profit",
+            "total_assets",
+            "total_liabilities",
+            "current_assets",
+            "current_liabilities",
+            "receivables",
+            "inventory",
+            "operating_cash_flow",
+            "source",
+        ),
+    )
+    w.sink(
+        "accounts",
+        BankAccount,
+        ("id", "enterprise_id", "account_no", "kind", "currency", "opened_on", "closed_on"),
+    )
     w.sink("balances", AccountBalance, ("account_id", "date", "balance"))
-    w.sink("interactions", Interaction, ("enterprise_id", "staff_id", "kind", "occurred_at", "subject", "notes"))
-    w.sink("circle_members", CircleMember, ("group_id", "enterprise_id", "role", "tier", "source", "since",
-                                            "note"))
-    w.sink("guarantees", Guarantee, ("guarantor_id", "borrower_id", "amount", "currency", "start_date",
-                                     "end_date"))
-    w.sink("chain_links", ChainLink, ("group_id", "supplier_id", "buyer_id", "tier", "goods", "status",
-                                      "created_at"))
-    w.sink("flows", Flow, ("payer_id", "payee_id", "amount", "currency", "value_date", "kind", "channel",
-                           "source_system", "external_ref", "imported_at"))
+    w.sink(
+        "interactions", Interaction, ("enterprise_id", "staff_id", "kind", "occurred_at", "subject", "notes")
+    )
+    w.sink(
+        "circle_members",
+        CircleMember,
+        ("group_id", "enterprise_id", "role", "tier", "source", "since", "note"),
+    )
+    w.sink(
+        "guarantees",
+        Guarantee,
+        ("guarantor_id", "borrower_id", "amount", "currency", "start_date", "end_date"),
+    )
+    w.sink(
+        "chain_links",
+        ChainLink,
+        ("group_id", "supplier_id", "buyer_id", "tier", "goods", "status", "created_at"),
+    )
+    w.sink(
+        "flows",
+        Flow,
+        (
+            "payer_id",
+            "payee_id",
+            "amount",
+            "currency",
+            "value_date",
+            "kind",
+            "channel",
+            "source_system",
+            "external_ref",
+            "imported_at",
+        ),
+    )
     return w
 
 
@@ -116,11 +198,36 @@ class BuildState:
 
     # --- rows ---------------------------------------------------------------------------------------
 
-    def add_enterprise(self, *, name, area, industry, size="", region="52", is_client=True, branch_id=None,
-                       rm_id=None, rating="") -> int:
+    def add_enterprise(
+        self,
+        *,
+        name,
+        area,
+        industry,
+        size="",
+        region="52",
+        is_client=True,
+        branch_id=None,
+        rm_id=None,
+        rating="",
+    ) -> int:
         pk = self.enterprise_ids()
-        self.writer["enterprises"].add((pk, name, self.next_uscc(area), industry, size, region, is_client,
-                                        branch_id, rm_id, rating, self.now, self.now))
+        self.writer["enterprises"].add(
+            (
+                pk,
+                name,
+                self.next_uscc(area),
+                industry,
+                size,
+                region,
+                is_client,
+                branch_id,
+                rm_id,
+                rating,
+                self.now,
+                self.now,
+            )
+        )
         return pk
 
     def add_person(self, rng: random.Random) -> int:

@@ -165,10 +165,14 @@ class Writer:
                     )
                     dangling = cursor.fetchone()[0]
                     if dangling:
-                        raise RuntimeError(f"{dangling} rows of {name} point at a missing {target.model_name}")
+                        raise RuntimeError(
+                            f"{dangling} rows of {name} point at a missing {target.model_name}"
+                        )
 
     def timings(self) -> str:
-        return ", ".join(f"{name} {sink.seconds:.1f}s" for name, sink in self.sinks.items() if sink.seconds >= 0.1)
+        return ", ".join(
+            f"{name} {sink.seconds:.1f}s" for name, sink in self.sinks.items() if sink.seconds >= 0.1
+        )
 
     def counts(self) -> dict[str, int]:
         return {name: sink.written for name, sink in self.sinks.items()}
