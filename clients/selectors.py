@@ -315,7 +315,7 @@ def change_history(*, instance, limit: int = 20) -> list[HistoryEntry]:
         m2m_values[f.name] = {k: frozenset(v) for k, v in snapshot.items()}
 
     pairs = []
-    for newer, older in zip(records, records[1:] + [None]):
+    for newer, older in zip(records, [*records[1:], None], strict=True):
         if len(pairs) == limit:
             break
         if older is None or newer.history_type != "~":

@@ -168,11 +168,8 @@ class ServiceFormMixin(ClientEditorRequiredMixin):
         messages.success(self.request, self.success_message)
         return redirect(self.success_url_for(obj))
 
-    def perform(self, form):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def success_url_for(self, obj):  # pragma: no cover - overridden
-        raise NotImplementedError
+    # Subclasses define perform(form) -> object and success_url_for(object) -> URL (the latter may
+    # come from an object mixin listed after this one, hence no stub here).
 
 
 def _model_form_changes(form) -> dict:
@@ -286,7 +283,22 @@ class GroupEditView(ServiceFormMixin, GroupObjectMixin, FormView):
         return reverse("clients:group_detail", args=[obj.pk])
 
 
-class ControlLinkCreateView(ServiceFormMixin, EnterpriseObjectMixin, FormView):
+class ControlLinkRedirectMixin:
+    def success_url_for(self, link):
+        """Back to the child's page, unless the change took the child out of the user's coverage
+        (e.g. the share fell below control): then to the parent's page or the group list."""
+        user = self.request.user
+        child = self.get_enterprise()
+        if Enterprise.objects.for_user(user).filter(pk=child.pk).exists():
+            return reverse("clients:enterprise_detail", args=[child.pk])
+        messages.info(self.request, _("%(name)s is no longer in your coverage.") % {"name": child.name})
+        parent_id = getattr(link, "parent_enterprise_id", None)
+        if parent_id and Enterprise.objects.for_user(user).filter(pk=parent_id).exists():
+            return reverse("clients:enterprise_detail", args=[parent_id])
+        return reverse("clients:group_list")
+
+
+class ControlLinkCreateView(ServiceFormMixin, ControlLinkRedirectMixin, EnterpriseObjectMixin, FormView):
     template_name = "clients/control_link_form.html"
     form_class = ControlLinkForm
 
@@ -316,7 +328,7 @@ class ControlLinkObjectMixin(EnterpriseObjectMixin):
         return ctx
 
 
-class ControlLinkEditView(ServiceFormMixin, ControlLinkObjectMixin, FormView):
+class ControlLinkEditView(ServiceFormMixin, ControlLinkRedirectMixin, ControlLinkObjectMixin, FormView):
     template_name = "clients/control_link_form.html"
     form_class = ControlLinkForm
 
@@ -329,15 +341,16 @@ class ControlLinkEditView(ServiceFormMixin, ControlLinkObjectMixin, FormView):
                                             **form.service_kwargs())
 
 
-class ControlLinkDeleteView(ClientEditorRequiredMixin, ControlLinkObjectMixin, TemplateView):
+class ControlLinkDeleteView(ClientEditorRequiredMixin, ControlLinkRedirectMixin, ControlLinkObjectMixin, TemplateView):
     """GET asks for confirmation; POST deletes."""
 
     template_name = "clients/control_link_confirm_delete.html"
 
     def post(self, request, *args, **kwargs):
-        services.control_link_delete(user=request.user, link=self.get_link())
+        link = self.get_link()
+        services.control_link_delete(user=request.user, link=link)
         messages.success(request, _("Control link deleted; group membership refreshed."))
-        return redirect(self.success_url_for(None))
+        return redirect(self.success_url_for(link))
 
 
 class InteractionCreateView(ServiceFormMixin, EnterpriseObjectMixin, FormView):
