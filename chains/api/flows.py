@@ -1,0 +1,145 @@
+"""`/api/v1/flows/`: read flows (cursor-paginated, filtered) and push them in bulk.
+
+POST goes through the same import engine as files (chains.imports.services.import_records): the same
+checks, all-or-nothing, idempotent on (source_system, external_ref). Row numbers in errors are the
+0-based indexes of the posted list.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from chains.imports.services import import_records
+from chains.models import Channel, Flow, FlowKind
+from clients.validators import normalize_uscc
+from config.api import ScopedViewSetMixin
+
+# --- filters ----------------------------------------------------------------------------------------
+
+
+class FlowFilterSet(django_filters.FilterSet):
+    payer = django_filters.CharFilter(method="filter_code", label=_("payer credit code"))
+    payee = django_filters.CharFilter(method="filter_code", label=_("payee credit code"))
+    group = django_filters.NumberFilter(method="filter_group", label=_("group client id"))
+    date_from = django_filters.DateFilter(field_name="value_date", lookup_expr="gte", label=_("from"))
+    date_to = django_filters.DateFilter(field_name="value_date", lookup_expr="lte", label=_("to"))
+    kind = django_filters.ChoiceFilter(choices=FlowKind.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+
+    class Meta:
+        model = Flow
+        fields = ["payer", "payee", "group", "date_from", "date_to", "kind", "channel"]
+
+    def filter_code(self, queryset, name, value):
+        return queryset.filter(**{f"{name}__uscc": normalize_uscc(value)})
+
+    def filter_group(self, queryset, name, value):
+        """Flows where the payer or the payee is in the group (control tree) or in its circle."""
+        from circles.models import CircleMember
+        from clients.models import GroupClient, GroupMembership
+
+        ids = (
+            GroupMembership.objects.filter(group_id=value).values("enterprise_id")
+            .union(CircleMember.objects.filter(group_id=value).values("enterprise_id"))
+            .union(GroupClient.objects.filter(pk=value).values("core_enterprise_id"))
+        )
+        # A union cannot sit inside `__in` twice on every backend; materialise the (small) id set.
+        members = list(ids.values_list("enterprise_id", flat=True))
+        return queryset.filter(Q(payer_id__in=members) | Q(payee_id__in=members))
+
+
+# --- serializers ------------------------------------------------------------------------------------
+
+
+class FlowSerializer(serializers.ModelSerializer):
+    payer = serializers.CharField(source="payer.uscc", help_text=_("Payer's unified social credit code."))
+    payee = serializers.CharField(source="payee.uscc", help_text=_("Payee's unified social credit code."))
+    payer_name = serializers.CharField(source="payer.name", read_only=True)
+    payee_name = serializers.CharField(source="payee.name", read_only=True)
+
+    class Meta:
+        model = Flow
+        fields = ["id", "payer", "payer_name", "payee", "payee_name", "amount", "currency", "value_date", "kind",
+                  "channel", "source_system", "external_ref", "imported_at"]
+        read_only_fields = fields
+
+
+class FlowInSerializer(serializers.Serializer):
+    """One posted flow (documentation only: validation is the import engine's)."""
+
+    payer = serializers.CharField(help_text=_("Payer's unified social credit code."))
+    payee = serializers.CharField(help_text=_("Payee's unified social credit code."))
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    currency = serializers.CharField(default="CNY", help_text=_("ISO 4217 code."))
+    value_date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=FlowKind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    source_system = serializers.CharField(max_length=50)
+    external_ref = serializers.CharField(max_length=100)
+
+
+class ImportCountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    already_present = serializers.IntegerField()
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text=_("0-based index in the posted list."))
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    errors = RowErrorSerializer(many=True)
+    error_count = serializers.IntegerField(help_text=_("All errors, including those not listed."))
+
+
+class FlowCursorPagination(CursorPagination):
+    ordering = ("-value_date", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+# --- viewset ----------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List flows touching enterprises you can see"),
+    retrieve=extend_schema(summary="One flow"),
+)
+class FlowViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Flow.objects.all()
+    serializer_class = FlowSerializer
+    filterset_class = FlowFilterSet
+    pagination_class = FlowCursorPagination
+
+    def optimize(self, queryset):
+        return queryset.select_related("payer", "payee")
+
+    @extend_schema(
+        summary="Push flows: one object or a list, all-or-nothing, idempotent",
+        request=FlowInSerializer(many=True),
+        responses={
+            201: OpenApiResponse(ImportCountsSerializer, description=_("Some flows were created.")),
+            200: OpenApiResponse(ImportCountsSerializer, description=_("Nothing new: all already present.")),
+            400: OpenApiResponse(ImportErrorsSerializer, description=_("Row errors; nothing was stored.")),
+            403: OpenApiResponse(description=_("Your role may not import data.")),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        data = request.data
+        records = data if isinstance(data, list) else [data]
+        result = import_records(user=request.user, kind="flows", records=records, commit=True)
+        if not result.ok:
+            errors = [{"row": None, "field": "non_field_errors", "message": m} for m in result.file_errors]
+            errors += [{"row": e.row, "field": e.column, "message": e.message} for e in result.errors.sorted()]
+            return Response({"errors": errors, "error_count": result.error_count}, status=status.HTTP_400_BAD_REQUEST)
+        body = {"created": result.created, "already_present": result.already_present}
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
