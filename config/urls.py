@@ -4,14 +4,6 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-api_v1 = [
-    path("", include("clients.api.urls")),
-    path("", include("circles.api.urls")),
-    path("", include("chains.api.urls")),
-    path("", include("groups.api.urls")),
-    path("", include("services.api.urls")),
-    path("", include("risk.api.urls")),
-]
 
 urlpatterns = [
     path("", include("staff.urls")),
@@ -23,7 +15,7 @@ urlpatterns = [
     path("risk/", include("risk.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
+    path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
