@@ -46,7 +46,7 @@ def test_new_control_link_adds_member_and_removed_link_drops_it(bank):
 
 def test_declared_subsidiary_is_kept_and_not_duplicated_by_the_control_tree(bank):
     group = bank.group_gy
-    child = EnterpriseFactory(branch=bank.gy1)
+    child = EnterpriseFactory(branch=bank.gy1, rm=bank.rm_gy1)
     circle_member_add(user=bank.rm_gy1, group=group, enterprise=child, role=CircleRole.SUBSIDIARY)
     control_link_create(user=bank.rm_gy1, parent_enterprise=group.core_enterprise, child=child,
                         share_pct=Decimal("70"))
