@@ -190,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `kind` with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "clients.models.AccountKind",
+        "InteractionKindEnum": "clients.models.InteractionKind",
+        "FlowKindEnum": "chains.models.FlowKind",
+    },
 }
 
 # --- Imports (chains/imports) ------------------------------------------------------------------

@@ -346,6 +346,18 @@ class ControlLinkSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"child_uscc": [_("An enterprise cannot hold a share of itself.")]}
             )
+        if child is not None:
+            same = ControlLink.objects.filter(child=child)
+            if parent_e is not None:
+                same = same.filter(parent_enterprise=parent_e)
+            else:
+                same = same.filter(parent_person=parent_p)
+            if instance is not None:
+                same = same.exclude(pk=instance.pk)
+            if same.exists():
+                raise serializers.ValidationError(
+                    {"child_uscc": [_("This parent already has a link to this child.")]}
+                )
         return attrs
 
 

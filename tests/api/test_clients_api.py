@@ -486,3 +486,34 @@ def test_openapi_schema_builds_for_a_logged_in_user(bank, api_as):
 def test_openapi_schema_refused_to_anonymous(bank, client):
     response = client.get("/api/schema/")
     assert response.status_code in (401, 403)
+
+
+def test_control_link_patch_below_majority_drops_the_member(bank, api_as):
+    api = api_as(bank.rm_gy1)
+    link = ControlLink.objects.filter(parent_enterprise=bank.group_gy.core_enterprise).first()
+    response = api.patch(f"{API}/control-links/{link.pk}/", {"share_pct": "30"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["share_pct"] == "30.0000"
+    assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=link.child).exists()
+    assert ControlLink.objects.get(pk=link.pk).history.latest().history_user == bank.rm_gy1
+
+
+def test_duplicate_control_link_names_child_uscc(bank, api_as):
+    link = ControlLink.objects.filter(parent_enterprise=bank.group_gy.core_enterprise).first()
+    payload = {"parent_uscc": link.parent_enterprise.uscc, "child_uscc": link.child.uscc, "share_pct": "10"}
+    response = api_as(bank.rm_gy1).post(f"{API}/control-links/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"child_uscc": ["This parent already has a link to this child."]}
+
+
+def test_group_client_team_change_is_recorded_with_api_user(bank, api_as):
+    api = api_as(bank.rm_gy1)
+    response = api.patch(f"{API}/group-clients/{bank.group_gy.pk}/", {"team": ["rm_gy2"]}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["team"] == ["rm_gy2"]
+    assert list(bank.group_gy.team.values_list("username", flat=True)) == ["rm_gy2"]
+    assert bank.group_gy.history.latest().history_user == bank.rm_gy1
+    assert api_as(bank.rm_gy2).get(f"{API}/group-clients/{bank.group_gy.pk}/").status_code == 200
+    unknown = api.patch(f"{API}/group-clients/{bank.group_gy.pk}/", {"lead_rm": "nobody"}, format="json")
+    assert unknown.status_code == 400
+    assert unknown.json() == {"lead_rm": ["No staff member with this username."]}
