@@ -1,0 +1,246 @@
+"""Access rules for EVERY page and EVERY API route (DESIGN.md section 4).
+
+The walker enumerates the URL resolver and the API router, so a new page or endpoint is checked
+as soon as it exists: an anonymous user gets nothing, an RM of another branch gets 403/404 (never
+data), and the covering RM (the positive control) does get the data — so the test can fail.
+A new URL whose arguments the walker cannot fill makes the test fail until it is added below.
+"""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from chains.models import ChainLink, Flow
+from circles.models import CircleMember, Guarantee
+from clients.models import (
+    AccountBalance,
+    BankAccount,
+    ControlLink,
+    Enterprise,
+    FinancialStatement,
+    GroupClient,
+    GroupMembership,
+    Interaction,
+    KeyPerson,
+    Person,
+)
+from config.api_urls import router
+from tests.factories import EnterpriseFactory, PersonFactory
+
+PUBLIC = {"login", "logout", "set_language"}
+SKIP_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system
+
+
+@pytest.fixture
+def world(bank):
+    """One object of every kind in group_gy's scope (rm_gy1's), none visible to rm_zy1."""
+    g = bank.group_gy
+    core = g.core_enterprise
+    member = GroupMembership.objects.filter(group=g).exclude(enterprise=core).first().enterprise
+    supplier = EnterpriseFactory(name="贵阳测试供应商有限公司", is_client=False)
+    person = PersonFactory(name="测试实控人")
+    objs = {
+        GroupClient: g,
+        Enterprise: core,
+        ControlLink: ControlLink.objects.create(parent_person=person, child=core, share_pct=Decimal("70"),
+                                                control_type="actual"),
+        Person: person,
+        FinancialStatement: FinancialStatement.objects.create(
+            enterprise=core, period_end=date(2025, 12, 31), period_type="annual", revenue=Decimal("1000")),
+        BankAccount: BankAccount.objects.create(enterprise=core, account_no="GY-TEST-0001", kind="demand"),
+        Interaction: Interaction.objects.create(enterprise=core, staff=bank.rm_gy1, kind="visit",
+                                                occurred_at="2026-11-01T10:00:00+08:00", subject="走访测试"),
+        CircleMember: CircleMember.objects.create(group=g, enterprise=supplier, role="supplier"),
+        Guarantee: Guarantee.objects.create(guarantor=core, borrower=member, amount=Decimal("1000000"),
+                                            start_date=date(2026, 1, 1), end_date=date(2027, 1, 1)),
+        ChainLink: ChainLink.objects.create(group=g, supplier=supplier, buyer=core, tier=-1, goods="钢材"),
+        Flow: Flow.objects.create(payer=core, payee=supplier, amount=Decimal("12345.67"),
+                                  value_date=date.today() - timedelta(days=10), kind="payment",
+                                  channel="this_bank", source_system="core", external_ref="GY-FLOW-1"),
+    }
+    KeyPerson.objects.create(enterprise=core, person=person, role="chairman")
+    AccountBalance.objects.create(account=objs[BankAccount], date=date(2026, 10, 31), balance=Decimal("5"))
+    # Strings that identify group_gy's data; none may reach rm_zy1.
+    secrets = {g.name, core.name, core.uscc, member.name, member.uscc, supplier.name, supplier.uscc,
+               person.name, "GY-TEST-0001", "GY-FLOW-1", "走访测试"}
+    return objs, secrets
+
+
+# --- pages ----------------------------------------------------------------------------------------------
+
+# For each page with arguments: which of group_gy's objects fill them.
+PAGE_ARGS = {
+    "clients:group_detail": lambda o: {"pk": o[GroupClient].pk},
+    "clients:group_edit": lambda o: {"pk": o[GroupClient].pk},
+    "clients:enterprise_detail": lambda o: {"pk": o[Enterprise].pk},
+    "clients:enterprise_edit": lambda o: {"pk": o[Enterprise].pk},
+    "clients:control_link_create": lambda o: {"pk": o[Enterprise].pk},
+    "clients:control_link_edit": lambda o: {"pk": o[Enterprise].pk, "link_pk": o[ControlLink].pk},
+    "clients:control_link_delete": lambda o: {"pk": o[Enterprise].pk, "link_pk": o[ControlLink].pk},
+    "clients:interaction_create": lambda o: {"pk": o[Enterprise].pk},
+    "clients:financial_statement_create": lambda o: {"pk": o[Enterprise].pk},
+    "circles:group_circle": lambda o: {"group_pk": o[GroupClient].pk},
+    "circles:member_add": lambda o: {"group_pk": o[GroupClient].pk},
+    "circles:member_remove": lambda o: {"group_pk": o[GroupClient].pk, "pk": o[CircleMember].pk},
+    "circles:guarantee_add": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:group_chain": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:link_declare": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:group_detect": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:link_confirm": lambda o: {"pk": o[ChainLink].pk},
+    "chains:link_dismiss": lambda o: {"pk": o[ChainLink].pk},
+}
+
+
+def page_patterns():
+    """(qualified name, URLPattern) for every page route outside the admin and the API."""
+    found = []
+
+    def walk(patterns, namespace, prefix):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace in SKIP_NAMESPACES or str(p.pattern).startswith("api/"):
+                    continue
+                walk(p.url_patterns, p.namespace or namespace, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and p.name and not prefix.startswith("api/"):
+                if str(p.pattern).startswith("api/"):
+                    continue
+                found.append((f"{namespace}:{p.name}" if namespace else p.name, p))
+
+    walk(get_resolver().url_patterns, None, "")
+    return found
+
+
+def page_url(name, objs):
+    from django.urls import reverse
+
+    pattern = dict(page_patterns())[name]
+    if pattern.pattern.converters or "<" in str(pattern.pattern):
+        assert name in PAGE_ARGS, f"{name}: add the arguments of this new page to PAGE_ARGS"
+        return reverse(name, kwargs=PAGE_ARGS[name](objs)), True
+    return reverse(name), False
+
+
+def test_the_walker_knows_every_page():
+    names = {n for n, _ in page_patterns()}
+    assert {"clients:group_list", "clients:group_detail", "circles:group_circle", "chains:group_chain"} <= names
+    unknown = [n for n, p in page_patterns() if "<" in str(p.pattern) and n not in PAGE_ARGS]
+    assert unknown == []
+
+
+def test_every_page_sends_an_anonymous_user_to_login(client, world):
+    objs, _ = world
+    for name, _p in page_patterns():
+        if name in PUBLIC:
+            continue
+        url, _ = page_url(name, objs)
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302 and "/login/" in response.url, (name, method.__name__)
+
+
+def test_rm_of_another_branch_gets_403_or_404_and_never_data(client_as, world, bank):
+    objs, secrets = world
+    client = client_as(bank.rm_zy1)
+    for name, _p in page_patterns():
+        if name in PUBLIC or name == "home":
+            continue
+        url, has_object = page_url(name, objs)
+        response = client.get(url)
+        body = response.content.decode(errors="replace")
+        leaked = [s for s in secrets if s in body]
+        assert leaked == [], (name, leaked)
+        if has_object:
+            assert response.status_code in (403, 404, 405), (name, response.status_code)
+            posted = client.post(url, {})
+            assert posted.status_code in (403, 404, 405), (name, "POST", posted.status_code)
+        else:
+            assert response.status_code in (200, 403), (name, response.status_code)
+
+
+def test_the_covering_rm_does_see_the_pages_the_outsider_cannot(client_as, world, bank):
+    """The positive control: without it the test above could pass on a broken page."""
+    objs, _ = world
+    client = client_as(bank.rm_gy1)
+    for name in ["clients:group_detail", "clients:enterprise_detail", "circles:group_circle",
+                 "chains:group_chain", "clients:group_edit", "clients:control_link_edit"]:
+        url, _ = page_url(name, objs)
+        assert client.get(url).status_code == 200, name
+    assert bank.group_gy.name in client.get(page_url("clients:group_list", objs)[0]).content.decode()
+
+
+def test_branch_head_sees_the_subtree_and_not_the_other_branch(client_as, world, bank):
+    objs, _ = world
+    client = client_as(bank.head_gy)
+    assert client.get(page_url("clients:group_detail", objs)[0]).status_code == 200
+    other = {"pk": bank.group_zy.pk}
+    from django.urls import reverse
+
+    assert client.get(reverse("clients:group_detail", kwargs=other)).status_code == 404
+
+
+def test_a_login_without_a_role_sees_no_client_data(client_as, world, bank):
+    objs, secrets = world
+    client = client_as(bank.outsider)
+    for name in ["clients:group_list", "clients:enterprise_list"]:
+        body = client.get(page_url(name, objs)[0]).content.decode()
+        assert not [s for s in secrets if s in body]
+    assert client.get(page_url("clients:group_detail", objs)[0]).status_code == 404
+
+
+# --- API ------------------------------------------------------------------------------------------------
+
+
+def api_routes():
+    for prefix, viewset, basename in router.registry:
+        yield prefix, viewset, basename
+
+
+def detail_url(prefix, viewset, obj):
+    field = getattr(viewset, "lookup_field", "pk") or "pk"
+    return f"/api/v1/{prefix}/{getattr(obj, field)}/"
+
+
+def test_every_api_route_refuses_anonymous_requests(client, world):
+    objs, _ = world
+    for prefix, viewset, _b in api_routes():
+        assert client.get(f"/api/v1/{prefix}/").status_code == 401, prefix
+        model = viewset.queryset.model
+        if model in objs:
+            assert client.get(detail_url(prefix, viewset, objs[model])).status_code == 401, prefix
+    assert client.get("/api/schema/").status_code == 401
+    assert client.get("/api/v1/").status_code == 401
+
+
+def test_every_api_route_hides_other_branches_data(api_as, world, bank):
+    objs, secrets = world
+    outsider, insider = api_as(bank.rm_zy1), api_as(bank.rm_gy1)
+    for prefix, viewset, _b in api_routes():
+        model = viewset.queryset.model
+        assert model in objs, f"{prefix}: add an object of {model.__name__} to the `world` fixture"
+        listed = outsider.get(f"/api/v1/{prefix}/")
+        assert listed.status_code == 200, prefix
+        leaked = [s for s in secrets if s in json.dumps(listed.json(), ensure_ascii=False)]
+        assert leaked == [], (prefix, leaked)
+        # Positive control: the covering RM gets the object in the same list.
+        mine = json.dumps(insider.get(f"/api/v1/{prefix}/").json(), ensure_ascii=False)
+        assert any(s in mine for s in secrets), prefix
+
+        url = detail_url(prefix, viewset, objs[model])
+        assert insider.get(url).status_code == 200, (prefix, "insider detail")
+        assert outsider.get(url).status_code == 404, (prefix, "detail")
+        for method in ("patch", "put", "delete"):
+            response = getattr(outsider, method)(url, {}, format="json")
+            assert response.status_code in (403, 404, 405), (prefix, method, response.status_code)
+        for action in viewset.get_extra_actions():
+            if action.detail:
+                action_url = url + action.url_path + "/"
+                for method in action.mapping:
+                    response = getattr(outsider, method)(action_url, {}, format="json")
+                    assert response.status_code in (403, 404), (prefix, action.url_path, method)
+    # Nothing was changed by all those refused writes.
+    objs[GroupClient].refresh_from_db()
+    assert GroupClient.objects.filter(pk=objs[GroupClient].pk, name=objs[GroupClient].name).exists()
+    assert ChainLink.objects.get(pk=objs[ChainLink].pk).status == "declared"
