@@ -1,6 +1,5 @@
 """The chain (链): supply-chain links of a group client and the fund and information flows on them."""
 
-from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -115,6 +114,9 @@ class Flow(models.Model):
             models.Index(fields=["payer", "value_date"], name="flow_payer_date"),
             models.Index(fields=["payee", "value_date"], name="flow_payee_date"),
         ]
+
+    def __str__(self):
+        return f"{self.kind} {self.payer_id} -> {self.payee_id} {self.amount} {self.currency} {self.value_date}"
 
 
 class LinkDetectionRunQuerySet(models.QuerySet):

@@ -78,8 +78,8 @@ def test_detected_links_show_with_confirm_and_dismiss_for_the_rm(chain, proposed
 
 
 def test_group_360_page_links_to_the_chain(chain, bank, client_as):
-    from django.template.loader import get_template
     from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
 
     try:
         get_template("clients/group_detail.html")
