@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import (
@@ -58,7 +59,7 @@ class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
 class EnterpriseForm(forms.ModelForm):
     """Create or edit an enterprise. The credit code is checked by the model's GB 32100 validator."""
 
-    rm = StaffChoiceField(queryset=staff_users(), required=False, label=_("relationship manager"))
+    rm = StaffChoiceField(queryset=staff_users(), required=False, label=capfirst(_("relationship manager")))
 
     class Meta:
         model = Enterprise
@@ -96,17 +97,17 @@ def _enterprise_by_uscc(queryset, code):
 
 
 class GroupClientForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=200)
+    name = forms.CharField(label=capfirst(_("name")), max_length=200)
     core_uscc = CreditCodeField(
-        label=_("core enterprise (credit code)"),
+        label=capfirst(_("core enterprise (credit code)")),
         help_text=_("The unified social credit code of an enterprise you cover."),
     )
-    lead_rm = StaffChoiceField(queryset=staff_users(), label=_("lead RM"))
-    team = StaffMultipleChoiceField(queryset=staff_users(), required=False, label=_("coverage team"))
-    branch = forms.ModelChoiceField(queryset=Branch.objects.all(), label=_("branch"))
-    tier = forms.ChoiceField(choices=Tier.choices, label=_("tier"), initial=Tier.GENERAL)
+    lead_rm = StaffChoiceField(queryset=staff_users(), label=capfirst(_("lead RM")))
+    team = StaffMultipleChoiceField(queryset=staff_users(), required=False, label=capfirst(_("coverage team")))
+    branch = forms.ModelChoiceField(queryset=Branch.objects.all(), label=capfirst(_("branch")))
+    tier = forms.ChoiceField(choices=Tier.choices, label=capfirst(_("tier")), initial=Tier.GENERAL)
     unified_credit_limit = forms.DecimalField(
-        label=_("unified credit limit (CNY)"), max_digits=MONEY["max_digits"],
+        label=capfirst(_("unified credit limit (CNY)")), max_digits=MONEY["max_digits"],
         decimal_places=MONEY["decimal_places"], validators=[MinValueValidator(0)], initial=0,
     )
 
@@ -160,13 +161,13 @@ class PersonChoiceField(forms.ModelChoiceField):
 class ControlLinkForm(forms.Form):
     """A parent (an enterprise by credit code, or a person) of the enterprise whose page this is."""
 
-    parent_uscc = CreditCodeField(label=_("parent enterprise (credit code)"), required=False)
+    parent_uscc = CreditCodeField(label=capfirst(_("parent enterprise (credit code)")), required=False)
     parent_person = forms.ModelChoiceField(queryset=Person.objects.none(), required=False,
-                                           label=_("or parent person"))
-    share_pct = forms.DecimalField(label=_("share %"), max_digits=7, decimal_places=4, min_value=0,
+                                           label=capfirst(_("or parent person")))
+    share_pct = forms.DecimalField(label=capfirst(_("share %")), max_digits=7, decimal_places=4, min_value=0,
                                    max_value=100)
-    control_type = forms.ChoiceField(choices=ControlType.choices, label=_("control type"))
-    note = forms.CharField(label=_("note"), max_length=200, required=False)
+    control_type = forms.ChoiceField(choices=ControlType.choices, label=capfirst(_("control type")))
+    note = forms.CharField(label=capfirst(_("note")), max_length=200, required=False)
 
     needs_user = True
     field_map = {"parent_enterprise": "parent_uscc"}
@@ -176,7 +177,7 @@ class ControlLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["parent_person"] = PersonChoiceField(
             queryset=Person.objects.for_user(user).order_by("name"), required=False,
-            label=_("or parent person"), user=user,
+            label=capfirst(_("or parent person")), user=user,
         )
 
     def clean(self):

@@ -241,6 +241,9 @@ def test_360_page_queries_do_not_grow_with_members(bank, client_as, django_asser
     assert r.context["member_total"] == 501
     assert r.content.decode().count('<li data-kind="enterprise">') == 501
     assert len(r.context["interactions"]) == 10
+    # Members are listed 50 a page; htmx asks for the member table alone.
+    last = c.get(reverse("clients:group_detail", args=[large.pk]), {"mpage": 11}, HTTP_HX_REQUEST="true")
+    assert "<html" not in last.content.decode() and len(last.context["member_page"]) == 1
 
 
 def test_group_list_queries_do_not_grow_with_groups(bank, client_as, django_assert_num_queries):
