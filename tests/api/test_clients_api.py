@@ -517,3 +517,12 @@ def test_group_client_team_change_is_recorded_with_api_user(bank, api_as):
     unknown = api.patch(f"{API}/group-clients/{bank.group_gy.pk}/", {"lead_rm": "nobody"}, format="json")
     assert unknown.status_code == 400
     assert unknown.json() == {"lead_rm": ["No staff member with this username."]}
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    """`manage.py spectacular --validate --fail-on-warn`: every field typed, every enum named."""
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/enterprises/{uscc}/" in target.read_text()
