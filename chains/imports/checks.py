@@ -30,7 +30,10 @@ def max_length(df, col, n, errors) -> pd.Series:
 def credit_code(df, col, errors, *, optional=False) -> pd.Series:
     """Normalise a credit code column (upper case, no spaces or hyphens). Its checksum is checked
     later, only for codes that match no enterprise (a stored code is valid by construction)."""
-    df[col] = df[col].str.upper().str.replace(r"[\s-]", "", regex=True)
+    codes = df[col].str.upper()
+    if codes.str.contains(r"[\s-]").any():
+        codes = codes.str.replace(r"[\s-]", "", regex=True)
+    df[col] = codes
     return pd.Series(False, index=df.index) if optional else required(df, col, errors)
 
 
@@ -51,36 +54,55 @@ def currency(df, col, codes, errors) -> pd.Series:
 
 
 def amount(df, col, errors, *, max_int_digits=16) -> pd.Series:
-    """A positive amount with at most two decimals; thousands separators are allowed."""
-    s = df[col].str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
-    parts = s.str.extract(_AMOUNT)
-    empty = s == ""
-    bad = required(df, col, errors)
+    """A positive amount with at most two decimals; thousands separators are allowed.
+
+    Fast path: one regex over the column; only rows that fail it are classified in detail."""
+    s = df[col]
+    if s.str.contains(",", regex=False).any():
+        s = s.str.replace(",", "", regex=False)
+        df[col] = s
+    fine = s.str.fullmatch(r"\d{1,%d}(?:\.\d{1,2})?" % max_int_digits) & s.str.contains(r"[1-9]")
+    bad = ~fine
+    if not bad.any():
+        return bad
+    sub = df.loc[bad]
+    parts = s[bad].str.extract(_AMOUNT)
+    empty = s[bad] == ""
+    _report(sub, empty, col, _("This field is required."), errors)
     nonnum = parts[1].isna() & ~empty
-    bad |= _report(df, nonnum, col, _("Not a number."), errors)
-    ok = ~bad
+    _report(sub, nonnum, col, _("Not a number."), errors)
+    ok = ~nonnum & ~empty
     negative = ok & (parts[0] == "-")
-    zero = ok & ~negative & ~(parts[1].str.strip("0").fillna("") + parts[2].fillna("").str.strip("0")).astype(bool)
-    bad |= _report(df, negative | zero, col, _("The amount must be positive."), errors)
-    decimals = ok & (parts[2].fillna("").str.len() > 2)
-    bad |= _report(df, decimals, col, _("At most 2 decimal places."), errors)
-    big = ok & (parts[1].fillna("").str.lstrip("0").str.len() > max_int_digits)
-    bad |= _report(df, big, col, _("The amount is too large."), errors)
-    df[col] = s
+    digits = parts[1].fillna("").str.strip("0") + parts[2].fillna("").str.strip("0")
+    zero = ok & ~negative & (digits == "")
+    _report(sub, negative | zero, col, _("The amount must be positive."), errors)
+    rest = ok & ~negative & ~zero
+    decimals = rest & (parts[2].fillna("").str.len() > 2)
+    _report(sub, decimals, col, _("At most 2 decimal places."), errors)
+    big = rest & ~decimals & (parts[1].fillna("").str.lstrip("0").str.len() > max_int_digits)
+    _report(sub, big, col, _("The amount is too large."), errors)
+    # Whatever is left ("1.", "+5") is still not an amount the file may contain.
+    _report(sub, rest & ~decimals & ~big, col, _("Not a number."), errors)
     return bad
 
 
 def iso_date(df, col, errors, *, optional=False) -> pd.Series:
     """YYYY-MM-DD (also YYYY/MM/DD, and a datetime whose time is dropped); written back as ISO."""
-    s = df[col].str.replace("/", "-", regex=False).str.slice(0, 10)
-    empty = df[col] == ""
+    raw = df[col]
+    empty = raw == ""
+    canonical = raw.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    s = raw.where(canonical, raw.str.replace("/", "-", regex=False).str.slice(0, 10))
     parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-    # A trailing time is fine ("2025-03-04 00:00:00" from Excel); anything else after the date is not.
-    tail = df[col].str.slice(10).str.strip()
-    bad = (parsed.isna() | ~(tail.eq("") | tail.str.match(r"^[T ]?\d{1,2}:\d{2}"))) & ~empty
+    bad = parsed.isna() & ~empty
+    odd = ~canonical & ~empty & ~bad
+    if odd.any():
+        # A trailing time is fine ("2025-03-04 00:00:00" from Excel); anything else after the date is not.
+        tail = raw[odd].str.slice(10).str.strip()
+        bad[odd] = ~(tail.eq("") | tail.str.match(r"^[T ]?\d{1,2}:\d{2}"))
+        df.loc[odd, col] = parsed[odd].dt.strftime("%Y-%m-%d")
     _report(df, bad, col, _("Not a valid date: use YYYY-MM-DD."), errors)
     missing = pd.Series(False, index=df.index) if optional else required(df, col, errors)
-    df[col] = parsed.dt.strftime("%Y-%m-%d").fillna("")
+    df.loc[bad, col] = ""
     return bad | missing
 
 

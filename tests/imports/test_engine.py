@@ -46,6 +46,7 @@ def test_every_bad_value_is_named_by_row_and_column_and_nothing_is_kept(codes):
         flow_row(codes[0], codes[1], "N2", amount="0"),
         flow_row(codes[0], codes[1], "N3", amount="abc"),
         flow_row(codes[0], codes[1], "N4", amount="1.234"),
+        flow_row(codes[0], codes[1], "N4b", amount="1."),
         flow_row(codes[0], codes[1], "N5", value_date="2025-02-30"),
         flow_row(codes[0], codes[1], "N6", currency="XYZ"),
         flow_row(codes[0], codes[1], "N7", kind="gift"),
@@ -61,13 +62,15 @@ def test_every_bad_value_is_named_by_row_and_column_and_nothing_is_kept(codes):
     assert "positive" in errs[(4, "amount")]
     assert "number" in errs[(5, "amount")]
     assert "2 decimal" in errs[(6, "amount")]
-    assert "date" in errs[(7, "value_date")]
-    assert "ISO 4217" in errs[(8, "currency")]
-    assert "payment" in errs[(9, "kind")]
-    assert "this_bank" in errs[(10, "channel")]
-    assert "Unknown credit code" in errs[(11, "payer")]
-    assert "18 characters" in errs[(12, "payer")]
-    assert "repeats row 2" in errs[(13, "external_ref")]
+    assert "number" in errs[(7, "amount")]
+    assert "date" in errs[(8, "value_date")]
+    assert "ISO 4217" in errs[(9, "currency")]
+    assert "payment" in errs[(10, "kind")]
+    assert "this_bank" in errs[(11, "channel")]
+    assert "Unknown credit code" in errs[(12, "payer")]
+    assert "18 characters" in errs[(13, "payer")]
+    assert "repeats row 2" in errs[(14, "external_ref")]
+    assert len(errs) == 12
     assert Flow.objects.count() == 0
 
 
