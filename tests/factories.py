@@ -19,8 +19,10 @@ def ric_for(n: int) -> str:
     """A valid resident ID number (GB 11643-1999) for sequence number n."""
     from stdnum.cn import ric
 
-    body = f"520102198001{(n % 28) + 1:02d}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    # 110101: a birthplace code python-stdnum knows; calc_check_digit takes the number with a
+    # placeholder in the check position.
+    body = f"110101198001{(n % 28) + 1:02d}{n % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
 
 
 class BranchFactory(factory.django.DjangoModelFactory):
