@@ -113,31 +113,42 @@ members AS (
     SELECT core_enterprise_id FROM {grp} WHERE id = %(group)s
 )""".format(**_T)
 
-# One row per non-dismissed link of the group, with its metrics for the period. The LATERAL join
-# finds, for each payment of the period, the latest invoice between the same pair on or before it;
-# the previous period's payments only feed the trend and skip that lookup (one-time filter).
-LINK_METRICS_SQL = (
+# One row per non-dismissed link of the group, with its metrics for the period. For each payment of
+# the period, the latest invoice between the same pair on or before it is found by a LATERAL join on
+# PostgreSQL (correlated subqueries on SQLite, the no-server demo); the previous period's payments only
+# feed the trend and skip that lookup.
+_LAST_INVOICE = """(SELECT max(i.value_date) FROM {flow} i
+              WHERE i.payer_id = f.{a} AND i.payee_id = f.{b}
+                AND i.kind = 'invoice' AND i.value_date <= f.value_date)"""
+_BY_PAYER = _LAST_INVOICE.format(a="payer_id", b="payee_id", **_T)
+_BY_PAYEE = _LAST_INVOICE.format(a="payee_id", b="payer_id", **_T)
+_DAYS = {
+    "postgresql": (
+        "f.value_date - inv.last_invoice",
+        f"""LEFT JOIN LATERAL (
+        SELECT GREATEST({_BY_PAYER}, {_BY_PAYEE}) AS last_invoice
+        WHERE f.value_date >= %(start)s
+    ) inv ON TRUE""",
+    ),
+    "sqlite": (
+        f"""CASE WHEN f.value_date >= %(start)s THEN julianday(f.value_date) - julianday(
+            max(COALESCE({_BY_PAYER}, {_BY_PAYEE}), COALESCE({_BY_PAYEE}, {_BY_PAYER}))) END""",
+        "",
+    ),
+}
+
+_LINK_METRICS_SQL = (
     "WITH " + MEMBERS_CTE + """,
 links AS (
     SELECT id, supplier_id, buyer_id FROM {link} WHERE group_id = %(group)s AND status <> 'dismissed'
 ),
 pay AS (
     SELECT l.id AS link_id, f.amount, f.channel, f.value_date >= %(start)s AS in_period,
-           f.value_date - inv.last_invoice AS days
+           {{days}} AS days
     FROM links l
     JOIN {flow} f ON f.payer_id = l.buyer_id AND f.payee_id = l.supplier_id AND f.kind = 'payment'
                  AND f.value_date BETWEEN %(prev_start)s AND %(end)s
-    LEFT JOIN LATERAL (
-        SELECT GREATEST(
-            (SELECT max(i.value_date) FROM {flow} i
-              WHERE i.payer_id = f.payer_id AND i.payee_id = f.payee_id
-                AND i.kind = 'invoice' AND i.value_date <= f.value_date),
-            (SELECT max(i.value_date) FROM {flow} i
-              WHERE i.payer_id = f.payee_id AND i.payee_id = f.payer_id
-                AND i.kind = 'invoice' AND i.value_date <= f.value_date)
-        ) AS last_invoice
-        WHERE f.value_date >= %(start)s
-    ) inv ON TRUE
+    {{lateral}}
 ),
 agg AS (
     SELECT link_id,
@@ -164,6 +175,10 @@ WHERE l.group_id = %(group)s AND l.status <> 'dismissed'
 ORDER BY l.tier, COALESCE(a.volume, 0) DESC, l.id
 """.format(**_T)
 )
+LINK_METRICS_SQL = {
+    vendor: _LINK_METRICS_SQL.replace("{days}", days).replace("{lateral}", lateral)
+    for vendor, (days, lateral) in _DAYS.items()
+}
 
 # Purchases (members pay non-members) by payee feed the HHI; sales (non-members pay members) are
 # shown next to them.
@@ -184,7 +199,7 @@ sales AS (
       AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
 )
 SELECT COALESCE(total.t, 0), total.n,
-       (SELECT ROUND(SUM(POWER(p.v * 100 / total.t, 2)), 1) FROM purchases p WHERE total.t > 0),
+       (SELECT ROUND(SUM(p.v * p.v * 10000.0 / (total.t * total.t)), 1) FROM purchases p WHERE total.t > 0),
        COALESCE(sales.v, 0), sales.n
 FROM total, sales
 """.format(**_T)
@@ -263,14 +278,19 @@ class ChainOverview:
 
 
 def _params(group_id: int, period: Period) -> dict:
-    previous = period.previous()
-    return {"group": group_id, "start": period.start, "end": period.end, "prev_start": previous.start}
+    adapt = connection.ops.adapt_datefield_value
+    return {"group": group_id, "start": adapt(period.start), "end": adapt(period.end),
+            "prev_start": adapt(period.previous().start)}
+
+
+def _vendor() -> str:
+    return "postgresql" if connection.vendor == "postgresql" else "sqlite"
 
 
 def link_metrics(*, group: GroupClient, period: Period) -> list[LinkRow]:
     """Every non-dismissed link of the group with its metrics for the period (one query)."""
     with connection.cursor() as cursor:
-        cursor.execute(LINK_METRICS_SQL, _params(group.pk, period))
+        cursor.execute(LINK_METRICS_SQL[_vendor()], _params(group.pk, period))
         return [LinkRow(*row) for row in cursor.fetchall()]
 
 

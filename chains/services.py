@@ -153,8 +153,8 @@ def chain_link_delete(*, user, link: ChainLink) -> None:
 # the buyer is known upstream (circle supplier, or supplier on an upstream link) and +2 when the
 # supplier is known downstream; other such pairs are not placed and not proposed. Pairs with any
 # existing link in the group, dismissed ones included, are skipped by ON CONFLICT. The inserted
-# rows get their history rows in the same statement.
-DETECT_SQL = (
+# rows get their history rows in the same transaction.
+_CANDIDATES = (
     "WITH " + MEMBERS_CTE + """,
 circle AS (
     SELECT enterprise_id AS id FROM {circle}
@@ -193,22 +193,33 @@ candidates AS (
              WHEN p.supplier_id IN (SELECT id FROM downstream) THEN 2
            END AS tier
     FROM pairs p
-),
-inserted AS (
+)"""
+)
+_INSERT_LINKS = """
     INSERT INTO {link} (group_id, supplier_id, buyer_id, tier, goods, status, created_at)
     SELECT %(group)s, supplier_id, buyer_id, tier, '', 'detected', %(now)s
     FROM candidates WHERE tier IS NOT NULL
     ORDER BY tier, supplier_id, buyer_id
-    ON CONFLICT (group_id, supplier_id, buyer_id) DO NOTHING
-    RETURNING id, group_id, supplier_id, buyer_id, tier, goods, status, created_at
-)
-INSERT INTO {hist} (id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
+    ON CONFLICT (group_id, supplier_id, buyer_id) DO NOTHING"""
+_HISTORY_COLUMNS = """INSERT INTO {hist} (id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
                     history_date, history_change_reason, history_type, history_user_id)
 SELECT id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
-       %(now)s, 'detected from flows', '+', NULL
-FROM inserted
-""".format(hist=ChainLink.history.model._meta.db_table, **_T)
+       %(now)s, 'detected from flows', '+', NULL"""
+_F = {"hist": ChainLink.history.model._meta.db_table, **_T}
+
+# PostgreSQL: one statement; the inserted rows get their history rows through RETURNING.
+DETECT_SQL = (
+    _CANDIDATES.format(**_F)
+    + ",\ninserted AS (" + _INSERT_LINKS.format(**_F)
+    + "\n    RETURNING id, group_id, supplier_id, buyer_id, tier, goods, status, created_at\n)\n"
+    + _HISTORY_COLUMNS.format(**_F) + "\nFROM inserted"
 )
+# SQLite (the no-server demo) has no data-modifying CTE: insert, then copy the new rows to history.
+DETECT_SQL_SQLITE = [
+    _CANDIDATES.format(**_F) + "\n" + _INSERT_LINKS.format(**_F),
+    _HISTORY_COLUMNS.format(**_F)
+    + "\nFROM {link} WHERE group_id = %(group)s AND status = 'detected' AND created_at = %(now)s".format(**_F),
+]
 
 
 @transaction.atomic
@@ -223,8 +234,15 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
     end = end or period.end
     now = timezone.now()
     run = LinkDetectionRun.objects.create(group=group, period_start=start, period_end=end, started_at=now)
+    ops = connection.ops
+    params = {"group": group.pk, "start": ops.adapt_datefield_value(start), "end": ops.adapt_datefield_value(end),
+              "now": ops.adapt_datetimefield_value(now)}
     with connection.cursor() as cursor:
-        cursor.execute(DETECT_SQL, {"group": group.pk, "start": start, "end": end, "now": now})
+        if connection.vendor == "postgresql":
+            cursor.execute(DETECT_SQL, params)
+        else:
+            for statement in DETECT_SQL_SQLITE:
+                cursor.execute(statement, params)
         proposed = cursor.rowcount
     run.proposed = proposed
     run.finished_at = timezone.now()
