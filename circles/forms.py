@@ -31,6 +31,8 @@ class ServiceErrorsMixin:
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
+        # Distinct element ids: the circle page also holds the filter form with the same field names.
+        kwargs.setdefault("auto_id", f"{type(self).__name__.lower()}_%s")
         super().__init__(*args, **kwargs)
 
     def add_service_errors(self, exc: ValidationError) -> None:
