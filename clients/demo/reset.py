@@ -39,6 +39,8 @@ def reset() -> None:
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _models())
         with connection.cursor() as cursor:
+            # Inside a longer transaction (tests), deferred foreign-key checks must run before TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     else:
         from chains.models import ChainLink, Flow

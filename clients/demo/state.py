@@ -40,19 +40,27 @@ ENTERPRISE_FIELDS = (
     "updated_at",
 )
 
-# Area codes (GB/T 2260 counties) used for generated resident ID numbers.
+# Area codes (GB/T 2260) that existed throughout 1955-1985, the birth years generated: an ID number
+# keeps the code of the county where it was first issued (python-stdnum checks this).
 ID_AREAS = (
-    "520102",
-    "520103",
-    "520111",
-    "520115",
-    "520302",
-    "520303",
-    "520402",
-    "522601",
-    "510104",
-    "500103",
+    "520100",
+    "520201",
+    "520202",
+    "522101",
+    "522121",
+    "522122",
+    "522501",
+    "522622",
+    "522701",
+    "510121",
 )
+
+
+def _valid_ric(number: str) -> bool:
+    try:
+        return ric.is_valid(number)
+    except KeyError:  # stdnum's lookup of a prefecture-level code
+        return False
 
 
 def make_writer(*, use_copy: bool | None, flush_rows: int, fk_check: str = "set") -> Writer:
@@ -191,8 +199,10 @@ class BuildState:
         while True:
             birth = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(30 * 365))
             body = f"{rng.choice(ID_AREAS)}{birth:%Y%m%d}{rng.randrange(1000):03d}"
-            number = body + ric.calc_check_digit(body)
-            if number not in self.used_person_ids:
+            # stdnum's calc_check_digit expects a full-length number and ignores its last character.
+            number = body + ric.calc_check_digit(body + "0")
+            # is_valid also checks that the county code existed in the birth year.
+            if number not in self.used_person_ids and _valid_ric(number):
                 self.used_person_ids.add(number)
                 return number
 
