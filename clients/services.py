@@ -85,6 +85,9 @@ def enterprise_update(*, user, enterprise: Enterprise, **fields) -> Enterprise:
         fields["uscc"] = normalize_uscc(fields["uscc"])
     _apply(enterprise, fields)
     _save(enterprise, user=user)
+    # An edit may not move the enterprise out of the editor's own reach (e.g. an RM handing it to
+    # another branch): that is the branch head's decision. Raising rolls the change back.
+    _ensure_visible(user, enterprise)
     return enterprise
 
 
@@ -128,6 +131,7 @@ def group_client_update(*, user, group: GroupClient, team=None, **fields) -> Gro
         group.team.set(team)
     if core_changed:
         group_membership_refresh(groups=[group])
+    _ensure_visible(user, group)
     return group
 
 

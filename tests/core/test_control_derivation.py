@@ -144,3 +144,20 @@ def test_rm_cannot_pull_their_enterprise_into_a_group_they_do_not_cover(bank):
         control_link_create(user=bank.rm_zy1, parent_enterprise=bank.group_gy.core_enterprise, child=zy_member,
                             share_pct=D("60"))
     assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=zy_member).exists()
+
+
+def test_an_rm_cannot_edit_an_enterprise_out_of_their_own_reach(bank):
+    """Handing a prospect to another RM is the branch head's call: the RM's edit is refused whole."""
+    from django.core.exceptions import PermissionDenied
+
+    from clients.models import Enterprise
+    from clients.services import enterprise_update
+    from tests.factories import EnterpriseFactory
+
+    prospect = EnterpriseFactory(rm=bank.rm_gy1, branch=None, is_client=False, name="原名")
+    with pytest.raises(PermissionDenied):
+        enterprise_update(user=bank.rm_gy1, enterprise=prospect, rm=bank.rm_zy1, name="改名")
+    prospect.refresh_from_db()
+    assert (prospect.rm_id, prospect.name) == (bank.rm_gy1.pk, "原名")
+    enterprise_update(user=bank.head_gy, enterprise=EnterpriseFactory(branch=bank.gy1), rm=bank.rm_gy2)
+    assert Enterprise.objects.filter(rm=bank.rm_gy2).count() == 1
