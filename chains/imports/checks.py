@@ -61,7 +61,7 @@ def amount(df, col, errors, *, max_int_digits=16) -> pd.Series:
     if s.str.contains(",", regex=False).any():
         s = s.str.replace(",", "", regex=False)
         df[col] = s
-    fine = s.str.fullmatch(r"\d{1,%d}(?:\.\d{1,2})?" % max_int_digits) & s.str.contains(r"[1-9]")
+    fine = s.str.fullmatch(rf"\d{{1,{max_int_digits}}}(?:\.\d{{1,2}})?") & s.str.contains(r"[1-9]")
     bad = ~fine
     if not bad.any():
         return bad
