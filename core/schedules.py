@@ -4,6 +4,7 @@ the admin: an operator's change to a schedule is never overwritten."""
 DEFAULT_SCHEDULES = [
     # name, task, crontab (minute, hour)
     ("Refresh group membership (nightly)", "clients.tasks.refresh_group_memberships", ("0", "2")),
+    ("Detect undeclared chain links (nightly)", "chains.tasks.detect_all_chain_links", ("30", "3")),
 ]
 
 

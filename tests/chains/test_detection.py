@@ -87,3 +87,18 @@ def test_detect_all_queues_one_detection_per_group(chain, bank):
 def test_task_settings_make_it_safe_to_retry():
     assert detect_chain_links.acks_late is True
     assert detect_chain_links.time_limit
+
+
+def test_a_dismissed_proposal_gives_no_reach_into_the_counterparty(bank):
+    """Detected counterparties are visible to the group's RM (to review them); dismissed ones are not."""
+    from chains.models import ChainLink, LinkStatus
+    from clients.models import Enterprise
+    from tests.factories import EnterpriseFactory
+
+    outsider = EnterpriseFactory(name="被驳回的对手方")
+    link = ChainLink.objects.create(group=bank.group_gy, supplier=outsider, buyer=bank.group_gy.core_enterprise,
+                                    tier=-1, status=LinkStatus.DETECTED)
+    assert Enterprise.objects.for_user(bank.rm_gy1).filter(pk=outsider.pk).exists()
+    link.status = LinkStatus.DISMISSED
+    link.save()
+    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=outsider.pk).exists()
