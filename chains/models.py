@@ -4,6 +4,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Enterprise, GroupClient
@@ -66,7 +67,7 @@ class ChainLink(models.Model):
 class FlowKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     INVOICE = "invoice", _("Invoice")
-    ORDER = "order", _("Order")
+    ORDER = "order", pgettext_lazy("flow kind", "Order")
     SHIPMENT = "shipment", _("Shipment")
 
 

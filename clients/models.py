@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.reference import REGION_CHOICES, industry_label
@@ -146,7 +147,7 @@ class KeyPerson(models.Model):
 
 class Tier(models.TextChoices):
     STRATEGIC = "strategic", _("Strategic")
-    KEY = "key", _("Key")
+    KEY = "key", pgettext_lazy("group client tier", "Key")
     GENERAL = "general", _("General")
 
 

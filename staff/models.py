@@ -3,11 +3,12 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BranchLevel(models.TextChoices):
     HEAD_OFFICE = "head_office", _("Head office")
-    BRANCH = "branch", _("Branch")
+    BRANCH = "branch", pgettext_lazy("branch level", "Branch")
     SUB_BRANCH = "sub_branch", _("Sub-branch")
 
 
