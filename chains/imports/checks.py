@@ -61,7 +61,9 @@ def amount(df, col, errors, *, max_int_digits=16) -> pd.Series:
     if s.str.contains(",", regex=False).any():
         s = s.str.replace(",", "", regex=False)
         df[col] = s
-    fine = s.str.fullmatch(rf"\d{{1,{max_int_digits}}}(?:\.\d{{1,2}})?") & s.str.contains(r"[1-9]")
+    # ASCII digits only ([0-9], not \d, which takes full-width digits that no database casts); the
+    # flows COPY path checks the same pattern in SQL.
+    fine = s.str.fullmatch(rf"[0-9]{{1,{max_int_digits}}}(?:\.[0-9]{{1,2}})?") & s.str.contains(r"[1-9]")
     bad = ~fine
     if not bad.any():
         return bad

@@ -182,9 +182,8 @@ def _xlsx_chunks(fh, columns: Columns, chunk_rows: int) -> Iterator[pd.DataFrame
         workbook.close()
 
 
-def file_chunks(fh, *, filename: str, columns: Columns, max_bytes: int, chunk_rows: int,
-                notes: list) -> Iterator[pd.DataFrame]:
-    """Chunks of a binary file object (seekable); raises ImportFileError for whole-file problems."""
+def check_size(fh, max_bytes: int) -> int:
+    """The file's size in bytes; ImportFileError when it is over the limit or empty."""
     size = getattr(fh, "size", None) or _size_of(fh)
     if size > max_bytes:
         raise ImportFileError(
@@ -193,6 +192,30 @@ def file_chunks(fh, *, filename: str, columns: Columns, max_bytes: int, chunk_ro
         )
     if size == 0:
         raise ImportFileError(_("The file is empty: it has no header row and no data."))
+    return size
+
+
+def csv_header(fh, encoding: str, columns: Columns) -> list[str]:
+    """The checked, normalised header names of a CSV file (read exactly as `_csv_chunks` reads them);
+    leaves the file at position 0."""
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    try:
+        try:
+            head = pd.read_csv(text, dtype=str, keep_default_na=False, nrows=0)
+        except pd.errors.EmptyDataError:
+            raise ImportFileError(_("The file is empty: it has no header row and no data.")) from None
+        except pd.errors.ParserError as exc:
+            raise ImportFileError(_("The file is not a well-formed CSV: %(reason)s") % {"reason": exc}) from None
+        return check_headers(list(head.columns), columns)
+    finally:
+        text.detach()
+        fh.seek(0)
+
+
+def file_chunks(fh, *, filename: str, columns: Columns, max_bytes: int, chunk_rows: int,
+                notes: list) -> Iterator[pd.DataFrame]:
+    """Chunks of a binary file object (seekable); raises ImportFileError for whole-file problems."""
+    check_size(fh, max_bytes)
     ext = Path(filename or "").suffix.lower()
     fh.seek(0)
     if ext in XLSX_EXTENSIONS:

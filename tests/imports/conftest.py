@@ -3,7 +3,9 @@ from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted on their English msgids."""
+def english(settings):
+    """Messages are asserted on their English msgids: in the code and in pages (the site's default
+    language is Simplified Chinese, which pages fall back to when the request names none)."""
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
