@@ -47,23 +47,34 @@ class Derivation:
     cycles: list[list[Node]] = field(default_factory=list)
 
 
-def controlling_persons(core: Node, edges: list[Edge]) -> list[Node]:
+class Graph:
+    """Edges indexed by parent and by child, built once and shared by every group's derivation
+    (a refresh of all groups must not rescan every edge for every group)."""
+
+    def __init__(self, edges: list[Edge]):
+        self.out: dict[Node, list[Edge]] = defaultdict(list)
+        self.into: dict[Node, list[Edge]] = defaultdict(list)
+        for edge in edges:
+            self.out[edge.parent].append(edge)
+            self.into[edge.child].append(edge)
+
+
+def controlling_persons(core: Node, graph: Graph) -> list[Node]:
     """Natural persons who control the core enterprise directly."""
     return [
         e.parent
-        for e in edges
-        if e.child == core and e.parent[0] == "p" and (e.share > MAJORITY or e.control_type in CONTROL_TYPES)
+        for e in graph.into.get(core, ())
+        if e.parent[0] == "p" and (e.share > MAJORITY or e.control_type in CONTROL_TYPES)
     ]
 
 
-def derive(core: Node, edges: list[Edge]) -> Derivation:
+def derive(core: Node, edges: list[Edge] | Graph) -> Derivation:
     """Everything the core (and the persons who control it) control, with the reason and depth."""
-    out: dict[Node, list[Edge]] = defaultdict(list)
-    for edge in edges:
-        out[edge.parent].append(edge)
+    graph = edges if isinstance(edges, Graph) else Graph(edges)
+    out = graph.out
 
     result = Derivation()
-    persons = controlling_persons(core, edges)
+    persons = controlling_persons(core, graph)
     result.roots = [core, *[p for p in persons if p != core]]
     result.members[core] = Controlled(core, "core", Decimal("100"), 0, None)
     controlled: set[Node] = {core, *persons}

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.control import Edge, derive
+from clients.control import Edge, Graph, derive
 from clients.models import (
     AccountBalance,
     BankAccount,
@@ -248,13 +248,13 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
     from clients.models import MembershipReason
 
     if groups is None:
-        edges = _load_edges()
+        graph = Graph(_load_edges())
         group_iter = GroupClient.objects.order_by("pk").only("pk", "core_enterprise_id").iterator(
             chunk_size=chunk_size
         )
     else:
         groups = list(groups)
-        edges = _component_edges(g.core_enterprise_id for g in groups)
+        graph = Graph(_component_edges(g.core_enterprise_id for g in groups))
         group_iter = iter(groups)
 
     names = {}
@@ -270,9 +270,10 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
             GroupMembership.objects.filter(group_id__in=[g.pk for g, _, _ in batch]).delete()
             rows = [m for _, members, _ in batch for m in members]
             GroupMembership.objects.bulk_create(rows, batch_size=5000)
-            for g, _, warnings in batch:
-                GroupClient.objects.filter(pk=g.pk).update(membership_refreshed_at=now,
-                                                           membership_warnings=warnings)
+            stamped = [GroupClient(pk=g.pk, membership_refreshed_at=now, membership_warnings=warnings)
+                       for g, _, warnings in batch]
+            GroupClient.objects.bulk_update(stamped, ["membership_refreshed_at", "membership_warnings"],
+                                            batch_size=1000)
             # Controlled entities are circle members (role subsidiary, source control).
             from circles.services import circle_control_members_sync
 
@@ -281,7 +282,7 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
         batch.clear()
 
     for group in group_iter:
-        result = derive(("e", group.core_enterprise_id), edges)
+        result = derive(("e", group.core_enterprise_id), graph)
         members = [
             GroupMembership(
                 group_id=group.pk, enterprise_id=node[1], depth=c.depth, controlled_share=c.share,

@@ -25,7 +25,6 @@ from .state import BuildState, make_writer
 
 __all__ = ["DEMO_LOGINS", "build", "default_as_of", "demo_data_exists", "reset"]
 
-MEMBERSHIP_CHUNK = 50
 
 
 def default_as_of(today: dt.date | None = None) -> dt.date:
@@ -111,14 +110,9 @@ def build(
         "deriving group membership"
     )
 
-    # Membership follows the control links just written. The refresh is the clients service; it is
-    # called per chunk of groups so that each call reads only the links of its groups.
-    ids = list(GroupClient.objects.order_by("pk").values_list("pk", flat=True))
-    for i in range(0, len(ids), MEMBERSHIP_CHUNK):
-        chunk = GroupClient.objects.filter(pk__in=ids[i : i + MEMBERSHIP_CHUNK]).only(
-            "pk", "core_enterprise_id"
-        )
-        group_membership_refresh(groups=chunk)
+    # Membership follows the control links just written: one call of the clients service over all
+    # groups (it reads the link graph once and writes in chunks).
+    group_membership_refresh(groups=None)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
