@@ -144,6 +144,9 @@ class KeyPerson(models.Model):
             models.UniqueConstraint(fields=["enterprise", "person", "role"], name="keyperson_unique_role")
         ]
 
+    def __str__(self):
+        return f"{self.person} ({self.get_role_display()}, {self.enterprise})"
+
 
 class Tier(models.TextChoices):
     STRATEGIC = "strategic", _("Strategic")
@@ -311,6 +314,9 @@ class GroupMembership(models.Model):
             models.UniqueConstraint(fields=["group", "enterprise"], name="membership_unique")
         ]
 
+    def __str__(self):
+        return f"{self.enterprise} in {self.group}"
+
 
 class DependentQuerySet(models.QuerySet):
     """Records that hang off an enterprise are visible where the enterprise is."""
@@ -357,6 +363,9 @@ class FinancialStatement(models.Model):
                 violation_error_message=_("This enterprise already has a statement for this period."),
             )
         ]
+
+    def __str__(self):
+        return f"{self.enterprise} {self.period_end} ({self.get_period_type_display()})"
 
     @property
     def debt_ratio(self):
@@ -432,6 +441,9 @@ class AccountBalance(models.Model):
                 violation_error_message=_("This account already has a balance for this date."),
             )
         ]
+
+    def __str__(self):
+        return f"{self.account} {self.date}: {self.balance}"
 
 
 class InteractionKind(models.TextChoices):

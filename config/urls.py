@@ -4,7 +4,6 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-
 urlpatterns = [
     path("", include("staff.urls")),
     path("clients/", include("clients.urls")),

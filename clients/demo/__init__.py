@@ -57,7 +57,7 @@ def build(
     ordinary per-row checks."""
     from faker import Faker
 
-    from clients.models import GroupClient, GroupMembership
+    from clients.models import GroupMembership
     from clients.services import group_membership_refresh
 
     started = time.monotonic()

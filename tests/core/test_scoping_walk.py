@@ -194,8 +194,7 @@ def test_a_login_without_a_role_sees_no_client_data(client_as, world, bank):
 
 
 def api_routes():
-    for prefix, viewset, basename in router.registry:
-        yield prefix, viewset, basename
+    yield from router.registry
 
 
 def detail_url(prefix, viewset, obj):
