@@ -95,7 +95,7 @@ def iso_date(df, col, errors, *, optional=False) -> pd.Series:
     canonical = raw.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
     s = raw.where(canonical, raw.str.replace("/", "-", regex=False).str.slice(0, 10))
     parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-    bad = parsed.isna() & ~empty
+    bad = (parsed.isna() | (parsed.dt.year < 1)) & ~empty  # pandas takes year 0, no database does
     odd = ~canonical & ~empty & ~bad
     if odd.any():
         # A trailing time is fine ("2025-03-04 00:00:00" from Excel); anything else after the date is not.
