@@ -24,3 +24,10 @@ def detect_all_chain_links() -> int:
     for group_id in group_ids:
         detect_chain_links.delay(group_id)
     return len(group_ids)
+
+
+@shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=29 * 60, max_retries=3,
+             autoretry_for=(ConnectionError,), retry_backoff=True)
+def detect_chain_links_for_groups(group_ids: list[int]) -> int:
+    """Propose undeclared links for the given groups (after a flows import); returns how many."""
+    return sum(chain_links_detect(group=group) for group in GroupClient.objects.filter(pk__in=group_ids))

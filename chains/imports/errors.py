@@ -69,6 +69,8 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     preview: list[list[str]] = field(default_factory=list)
+    # Groups whose members or circle the imported rows touch (flows): their chains are re-examined.
+    group_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

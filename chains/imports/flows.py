@@ -349,6 +349,7 @@ class FlowImporter(Importer):
                         created = self._insert(cursor)
                         if created == self.staged and commit:
                             result.created = created
+                            result.group_ids = self._touched_groups(cursor)
                             return
                         raise _Rollback(created)
                 except _Rollback as rollback:
@@ -361,6 +362,15 @@ class FlowImporter(Importer):
             result.created = self.staged - result.already_present
             if commit and result.created:
                 result.created = self._insert(cursor)
+                result.group_ids = self._touched_groups(cursor)
+
+    def _touched_groups(self, cursor) -> list[int]:
+        """Groups with a member or circle member among the file's enterprises (set-based)."""
+        cursor.execute(
+            f"""SELECT group_id FROM clients_groupmembership WHERE enterprise_id IN (SELECT id FROM {CODES})
+                UNION SELECT group_id FROM circles_circlemember WHERE enterprise_id IN (SELECT id FROM {CODES})"""
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
     def _collect(self, cursor, sql: str, params: list, errors: ErrorList) -> list:
         """Rows of a diagnostic query, at most the room left in the error list; the rest is counted."""

@@ -24,6 +24,19 @@ KIND_CHOICES = [
 ]
 
 
+def _after_commit(result: ImportResult) -> ImportResult:
+    """New flows may reveal undeclared chain links: queue detection for the touched groups once the
+    import has committed (a task queued before commit could run against rows it cannot see yet)."""
+    if result.kind == "flows" and result.committed and result.created and result.group_ids:
+        from django.db import transaction
+
+        from chains.tasks import detect_chain_links_for_groups
+
+        ids = list(result.group_ids)
+        transaction.on_commit(lambda: detect_chain_links_for_groups.delay(ids))
+    return result
+
+
 def import_file(*, user, kind: str, fh, filename: str, commit: bool, source_system: str | None = None,
                 max_bytes: int | None = None) -> ImportResult:
     """Import (commit=True) or preview (commit=False) a CSV/XLSX file object opened in binary mode.
@@ -34,12 +47,12 @@ def import_file(*, user, kind: str, fh, filename: str, commit: bool, source_syst
     result = ImportResult(kind=kind)
     max_bytes = max_bytes if max_bytes is not None else max_file_bytes()
     if hasattr(importer, "import_file"):  # an importer with its own file path (flows: COPY for CSV)
-        return importer.import_file(fh, filename=filename, max_bytes=max_bytes, chunk_rows=chunk_rows(),
-                                    result=result, commit=commit)
+        return _after_commit(importer.import_file(fh, filename=filename, max_bytes=max_bytes,
+                                                  chunk_rows=chunk_rows(), result=result, commit=commit))
     chunks = file_chunks(fh, filename=filename, columns=importer.columns,
                          max_bytes=max_bytes,
                          chunk_rows=chunk_rows(), notes=result.notes)
-    return run_import(importer, chunks, result=result, commit=commit)
+    return _after_commit(run_import(importer, chunks, result=result, commit=commit))
 
 
 def import_records(*, user, kind: str, records: list, commit: bool = True) -> ImportResult:
@@ -47,4 +60,4 @@ def import_records(*, user, kind: str, records: list, commit: bool = True) -> Im
     importer = IMPORTERS[kind](user=user)
     result = ImportResult(kind=kind)
     chunks = record_chunks(records, columns=importer.columns, chunk_rows=chunk_rows(), errors=result.errors)
-    return run_import(importer, chunks, result=result, commit=commit)
+    return _after_commit(run_import(importer, chunks, result=result, commit=commit))
