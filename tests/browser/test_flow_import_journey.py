@@ -63,4 +63,3 @@ def test_rm_fixes_a_flow_file_imports_it_and_sees_the_detected_link(bank, login,
     page.goto(f"{live_server.url}/chains/groups/{group.pk}/")
     expect(page.locator("main")).to_contain_text(supplier.name)
     assert ChainLink.objects.filter(group=group, supplier=supplier, buyer=core, status="detected").exists()
-    page.screenshot(path="test-results/chain-after-import.png", full_page=True)

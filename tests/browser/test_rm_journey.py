@@ -44,7 +44,6 @@ def test_rm_logs_in_switches_language_searches_and_sees_the_control_tree(bank, l
     expect(tree).to_contain_text("75.5")
     # The ECharts chart drew into its container (a canvas exists).
     expect(page.locator("#control-tree-chart canvas")).to_have_count(1)
-    page.screenshot(path="test-results/group-360.png", full_page=True)
 
 
 def test_rm_of_another_branch_cannot_open_the_group(bank, login, live_server):
