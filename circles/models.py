@@ -76,8 +76,10 @@ class CircleMember(models.Model):
 
 class GuaranteeQuerySet(models.QuerySet):
     def for_user(self, user):
-        visible = Enterprise.objects.for_user(user)
-        return self.filter(models.Q(guarantor__in=visible) | models.Q(borrower__in=visible))
+        """Visible where the guarantor or the borrower is."""
+        from staff.access import restrict_to_visible_enterprises
+
+        return restrict_to_visible_enterprises(user, self, "guarantor", "borrower")
 
 
 class Guarantee(models.Model):

@@ -164,11 +164,17 @@ def circle_acquisition_list(*, group: GroupClient, limit: int = ACQUISITION_LIMI
 
 
 def circle_guarantees(*, user, group: GroupClient, limit: int = GUARANTEE_LIMIT) -> list[Guarantee]:
-    """Guarantees given or received by the group's members (core included), largest first. One query."""
+    """Guarantees given or received by the group's members (core included), largest first. One query.
+
+    The two sides are found through their own indexes and combined with UNION: an OR of two IN
+    subqueries cannot be estimated, and PostgreSQL then planned for thousands of rows and hashed the
+    whole enterprise table to join a handful of guarantees."""
     members = GroupMembership.objects.filter(group=group).values("enterprise_id")
+    given = Guarantee.objects.filter(guarantor_id__in=members).order_by().values("pk")
+    received = Guarantee.objects.filter(borrower_id__in=members).order_by().values("pk")
     return list(
         Guarantee.objects.for_user(user)
-        .filter(Q(guarantor_id__in=members) | Q(borrower_id__in=members))
+        .filter(pk__in=given.union(received))
         .select_related("guarantor", "borrower")
         .order_by("-amount", "pk")[:limit]
     )

@@ -198,7 +198,11 @@ def enterprise_get(*, user, pk: int) -> Enterprise:
 
 
 def enterprise_list(*, user, filters: dict | None = None):
-    """The user's enterprises, filtered, with branch and RM (one query per page)."""
+    """The user's enterprises, filtered, with branch and RM (one query per page).
+
+    No DISTINCT: scoping filters by `pk IN (...)` subqueries, the search reads the enterprise's own
+    columns, and the group filter joins memberships, unique per (group, enterprise), so no filter can
+    repeat a row. (A DISTINCT over every column made PostgreSQL sort the whole table to count a page.)"""
     from clients.filtersets import EnterpriseFilterSet
 
     qs = (
@@ -206,7 +210,7 @@ def enterprise_list(*, user, filters: dict | None = None):
         .select_related("branch", "rm__profile")
         .order_by("name", "pk")
     )
-    return EnterpriseFilterSet(filters or {}, queryset=qs).qs.distinct()
+    return EnterpriseFilterSet(filters or {}, queryset=qs).qs
 
 
 def enterprise_control_links(*, enterprise: Enterprise):

@@ -102,11 +102,15 @@ def visible_groups(user, queryset: QuerySet) -> QuerySet:
         return queryset.none()
     if scope.is_branch_wide:
         return queryset.filter(branch_subtree_q(scope, "branch"))
-    # RM: lead or coverage team member. A subquery keeps the result free of join duplicates.
-    covered = queryset.model.objects.filter(
-        Q(lead_rm_id=scope.user_id) | Q(team__id=scope.user_id)
-    ).values("pk")
-    return queryset.filter(pk__in=covered)
+    # RM: lead or coverage team member. A subquery keeps the result free of join duplicates; as a
+    # UNION of the two index lookups (lead RM, team rows of the user) rather than an OR over a LEFT
+    # JOIN of every group with every team row, which PostgreSQL can only answer by scanning both.
+    model = queryset.model
+    led = model.objects.filter(lead_rm_id=scope.user_id).order_by().values("pk")
+    on_team = model.team.through.objects.filter(user_id=scope.user_id).order_by().values(
+        f"{model._meta.model_name}_id"
+    )
+    return queryset.filter(pk__in=led.union(on_team))
 
 
 def visible_enterprises(user, queryset: QuerySet) -> QuerySet:
@@ -126,4 +130,27 @@ def visible_enterprises(user, queryset: QuerySet) -> QuerySet:
         condition |= branch_subtree_q(scope, "branch")
     else:
         condition |= Q(rm_id=scope.user_id)
+    return queryset.filter(condition)
+
+
+def restrict_to_visible_enterprises(user, queryset: QuerySet, *fields: str) -> QuerySet:
+    """Filter a queryset to the rows where at least one of `fields` (enterprise foreign keys) points to
+    an enterprise the user sees: the rule every "visible where its enterprise is" queryset applies.
+
+    Head office sees every enterprise, so the filter is left out for them rather than written as
+    `field IN (SELECT id FROM every enterprise)`: for a non-null foreign key that is always true, but
+    PostgreSQL still hashes the whole enterprise table to check it. Nullable fields keep the filter
+    (a NULL there matches nothing) unless another, non-null field of the list already matches all."""
+    scope = scope_for(user)
+    if scope.sees_nothing:
+        return queryset.none()
+    model = queryset.model
+    if scope.sees_all and any(not model._meta.get_field(f).null for f in fields):
+        return queryset
+    from clients.models import Enterprise
+
+    visible = Enterprise.objects.for_user(user)
+    condition = Q()
+    for f in fields:
+        condition |= Q(**{f"{f}__in": visible})
     return queryset.filter(condition)

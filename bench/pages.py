@@ -1,0 +1,91 @@
+"""Page timings on a generated data set, as ratios against a trivial page measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_scale \
+        .venv/bin/python -m bench.pages [--repeat 15]
+
+The database must hold a data set built by `manage.py seed_demo --groups N --flows M` (the figures
+in bench/README.md are for 10,000 groups and 1,000,000 flows). For each page it prints the median
+time over the repeats, the ratio to the floor (the login page: template rendering with no data), and
+the number of SQL queries, which must not depend on the size of the data.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+
+def measure(client, url, repeat):
+    client.get(url)  # warm caches and connections
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return statistics.median(times), len(queries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["*"]
+
+    from chains.models import Flow
+    from clients.models import GroupClient
+
+    biggest = GroupClient.objects.annotate(n=Count("memberships")).order_by("-n").first()
+    busiest = GroupClient.objects.get(core_enterprise_id=Flow.objects.values("payer_id").annotate(
+        n=Count("id")).order_by("-n").values_list("payer_id", flat=True)[0]) if GroupClient.objects.filter(
+        core_enterprise_id__in=Flow.objects.values("payer_id")).exists() else biggest
+    user_model = get_user_model()
+    hq = user_model.objects.get(username="hq")
+    rm = user_model.objects.get(username="rm_gy1")
+
+    anonymous = Client()
+    floor, floor_q = measure(anonymous, "/login/", args.repeat)
+    rows = [("login page (floor)", floor, floor_q)]
+    pages = [
+        (rm, "group list (rm_gy1)", "/clients/groups/"),
+        (hq, "group list (hq, all groups)", "/clients/groups/"),
+        (hq, "group list search (hq)", "/clients/groups/?q=%E6%B1%BD%E8%BD%A6"),
+        (hq, f"group 360 ({biggest.memberships.count()} members)", f"/clients/groups/{biggest.pk}/"),
+        (hq, "enterprise list (hq)", "/clients/enterprises/"),
+        (hq, "enterprise page (core)", f"/clients/enterprises/{biggest.core_enterprise_id}/"),
+        (hq, "circle page", f"/circles/groups/{busiest.pk}/"),
+        (hq, "chain page", f"/chains/groups/{busiest.pk}/"),
+    ]
+    for user, label, url in pages:
+        client = Client()
+        client.force_login(user)
+        median, n_queries = measure(client, url, args.repeat)
+        rows.append((label, median, n_queries))
+
+    counts = {
+        "groups": GroupClient.objects.count(),
+        "flows": Flow.objects.count(),
+    }
+    print(f"data set: {counts}; repeats: {args.repeat}")
+    print(f"{'page':45} {'median ms':>10} {'x floor':>8} {'queries':>8}")
+    for label, median, n_queries in rows:
+        print(f"{label:45} {median * 1000:10.1f} {median / floor:8.1f} {n_queries:8d}")
+
+
+if __name__ == "__main__":
+    main()
