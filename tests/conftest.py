@@ -86,6 +86,17 @@ def bank(db) -> Bank:
     return Bank(ho, gy, gy1, gy2, zy, zy1, outsider=outsider, group_gy=group_gy, group_zy=group_zy, **users)
 
 
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Tests assert on the English msgids. The site's default language is Simplified Chinese; tests of
+    the Chinese UI ask for it explicitly (Accept-Language, the language switch, the browser's locale)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def client_as(client):
     """Log the test client in as a user (no password round trip, so login throttling stays out)."""
