@@ -106,16 +106,22 @@ def run_import(importer: Importer, chunks: Iterable[pd.DataFrame], *, result: Im
             return result
         # Reading and staging happened above, outside the transaction (no slow I/O while holding
         # locks); the checks against existing rows and the write happen together inside it.
-        with transaction.atomic():
-            importer.finish(result, commit=commit)
-            if result.errors or not commit:
-                transaction.set_rollback(True)
-        result.committed = commit and result.ok
-        if result.errors:
-            result.created = 0
-        return result
+        return finish_atomically(importer, result, commit=commit)
     finally:
         importer.cleanup()
+
+
+def finish_atomically(importer, result: ImportResult, *, commit: bool) -> ImportResult:
+    """The database checks and the write in one transaction, rolled back on any error or a preview:
+    all-or-nothing for every importer and every path."""
+    with transaction.atomic():
+        importer.finish(result, commit=commit)
+        if result.errors or not commit:
+            transaction.set_rollback(True)
+    result.committed = commit and result.ok
+    if result.errors:
+        result.created = 0
+    return result
 
 
 def max_upload_bytes() -> int:

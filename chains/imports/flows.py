@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from chains.imports import checks
 from chains.imports.currencies import ISO_4217_ACTIVE
-from chains.imports.engine import PREVIEW_ROWS, Importer, ensure_may_import, run_import
+from chains.imports.engine import PREVIEW_ROWS, Importer, ensure_may_import, finish_atomically, run_import
 from chains.imports.errors import ErrorList, ImportFileError, ImportResult
 from chains.imports.reader import (
     CSV_EXTENSIONS,
@@ -140,14 +140,7 @@ class FlowImporter(Importer):
                     self._report_format_errors(cursor, names, error_count, result.errors)
                     cursor.execute(f"DELETE FROM {STAGE} WHERE nerr > 0")
                 self.staged = result.total_rows - bad_rows
-            with transaction.atomic():
-                self.finish(result, commit=commit)
-                if result.errors or not commit:
-                    transaction.set_rollback(True)
-            result.committed = commit and result.ok
-            if result.errors:
-                result.created = 0
-            return result
+            return finish_atomically(self, result, commit=commit)
         finally:
             self.cleanup()
 
