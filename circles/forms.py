@@ -57,7 +57,7 @@ class CircleMemberAddForm(ServiceErrorsMixin, forms.Form):
         label=_("Source"), initial=CircleSource.DECLARED,
         choices=[(k, v) for k, v in CircleSource.choices if k != CircleSource.CONTROL],
     )
-    since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def clean_enterprise_uscc(self):
@@ -71,8 +71,8 @@ class GuaranteeForm(ServiceErrorsMixin, forms.Form):
     borrower_uscc = forms.CharField(label=_("Borrower credit code"), max_length=30)
     amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean_guarantor_uscc(self):
         return enterprise_by_uscc(self.cleaned_data["guarantor_uscc"], user=self.user)

@@ -56,3 +56,21 @@ def test_pages_speak_the_chosen_language(client, bank):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     en = client.get(reverse("clients:group_list")).content.decode()
     assert "Group clients" in en and "集团客户" not in en.replace(bank.group_gy.name, "")
+
+
+def test_chinese_pages_group_amounts_by_thousands_and_keep_iso_dates_in_date_inputs(client, bank):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert Template('{{ v|floatformat:"2g" }}').render(Context({"v": 34644246.8})) == "34,644,246.80"
+    client.force_login(bank.rm_gy1)
+    html = client.get(reverse("chains:group_chain", kwargs={"group_pk": bank.group_gy.pk}),
+                      HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    import re
+
+    values = re.findall(r'type="date"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*type="date"', html)
+    assert values, "the period form shows its dates"
+    for pair in values:
+        value = pair[0] or pair[1]
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", value), value
