@@ -368,3 +368,15 @@ def change_history(*, instance, limit: int = 20) -> list[HistoryEntry]:
             changes.append(FieldChange(name, str(f.verbose_name), old_v, new_v))
         entries.append(HistoryEntry(newer.history_date, newer.history_user, newer.history_type, changes))
     return entries
+
+
+def control_link_history(*, enterprise: Enterprise, limit: int = 20):
+    """The latest recorded changes of the control links above and below an enterprise (who added,
+    changed or removed which link, at what share): one query whatever the history."""
+    from django.db.models import Q
+
+    return list(
+        ControlLink.history.filter(Q(child_id=enterprise.pk) | Q(parent_enterprise_id=enterprise.pk))
+        .select_related("history_user__profile", "parent_enterprise", "parent_person", "child")
+        .order_by("-history_date", "-history_id")[:limit]
+    )

@@ -192,6 +192,8 @@ def control_link_update(*, user, link: ControlLink, **fields) -> ControlLink:
 @transaction.atomic
 def control_link_delete(*, user, link: ControlLink) -> None:
     _ensure_can_edit_clients(user)
+    # The stored row, not the caller's copy: the history records what was actually removed.
+    link = ControlLink.objects.select_for_update().get(pk=link.pk)
     _check_link_visible(user, link)
     touched = _groups_touched_by(link)
     link._history_user = user

@@ -138,6 +138,7 @@ class EnterpriseDetailView(TemplateView):
             accounts=list(selectors.enterprise_accounts(enterprise=enterprise)),
             interactions=list(selectors.recent_interactions(enterprise_ids=[enterprise.pk], limit=20)),
             history=selectors.change_history(instance=enterprise),
+            link_history=selectors.control_link_history(enterprise=enterprise),
             can_edit=scope_for(user).can_edit_clients,
         )
         return ctx
