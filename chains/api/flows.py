@@ -44,6 +44,10 @@ class FlowFilterSet(django_filters.FilterSet):
         from circles.models import CircleMember
         from clients.models import GroupClient, GroupMembership
 
+        # Only a group the user covers: filtering by someone else's group would tell which of the
+        # user's own enterprises belong to it.
+        if not GroupClient.objects.for_user(self.request.user).filter(pk=value).exists():
+            return queryset.none()
         ids = (
             GroupMembership.objects.filter(group_id=value).values("enterprise_id")
             .union(CircleMember.objects.filter(group_id=value).values("enterprise_id"))

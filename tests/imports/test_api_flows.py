@@ -112,3 +112,20 @@ def test_get_is_scoped_cursor_paginated_and_filtered(bank, api_as, codes, django
 def test_openapi_schema_builds_with_flows(bank, api_as):
     response = api_as(bank.hq).get("/api/schema/")
     assert response.status_code == 200 and b"/api/v1/flows/" in response.content
+
+
+def test_filtering_by_a_group_the_user_does_not_cover_returns_nothing(bank, api_as, codes):
+    """Otherwise rm_zy1 could learn which of their own enterprises belong to group_gy."""
+    zy = members(bank.group_zy)
+    gy_core = bank.group_gy.core_enterprise
+    # An enterprise of rm_zy1's group also sits in group_gy's circle.
+    from circles.models import CircleMember
+    from clients.models import Enterprise
+
+    shared = Enterprise.objects.get(uscc=zy[1])
+    CircleMember.objects.create(group=bank.group_gy, enterprise=shared, role="supplier")
+    api_as(bank.hq).post(URL, [flow(zy[0], zy[1], "Z9")], format="json")
+    zy_api = api_as(bank.rm_zy1)
+    assert [r["external_ref"] for r in zy_api.get(URL, {"group": bank.group_zy.pk}).json()["results"]] == ["Z9"]
+    assert zy_api.get(URL, {"group": bank.group_gy.pk}).json()["results"] == []
+    assert gy_core.uscc not in str(zy_api.get(URL).json())
