@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
+from clients.filtersets import ScopedFilterSet
 from clients.models import GroupMembership
 
 
@@ -42,7 +43,7 @@ class CircleMemberFilterSet(django_filters.FilterSet):
         return queryset.filter(enterprise__uscc=value.strip().upper())
 
 
-class GuaranteeFilterSet(django_filters.FilterSet):
+class GuaranteeFilterSet(ScopedFilterSet):
     guarantor_uscc = django_filters.CharFilter(field_name="guarantor__uscc", label=_("Guarantor credit code"))
     borrower_uscc = django_filters.CharFilter(field_name="borrower__uscc", label=_("Borrower credit code"))
     group = django_filters.NumberFilter(method="by_group", label=_("Group client (either party a member)"))
@@ -53,5 +54,6 @@ class GuaranteeFilterSet(django_filters.FilterSet):
         fields = ["guarantor_uscc", "borrower_uscc", "group", "currency"]
 
     def by_group(self, queryset, name, value):
+        queryset = self.only_covered_group(queryset, value)
         members = GroupMembership.objects.filter(group_id=value).values("enterprise_id")
         return queryset.filter(Q(guarantor_id__in=members) | Q(borrower_id__in=members))

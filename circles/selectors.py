@@ -182,7 +182,7 @@ def circle_guarantees(*, user, group: GroupClient, limit: int = GUARANTEE_LIMIT)
 
 def guarantee_list(*, user, filters: dict | None = None) -> QuerySet:
     qs = Guarantee.objects.for_user(user).select_related("guarantor", "borrower").order_by("-start_date", "pk")
-    return GuaranteeFilterSet(filters or {}, queryset=qs).qs
+    return GuaranteeFilterSet(filters or {}, queryset=qs, user=user).qs
 
 
 # --- the graph -------------------------------------------------------------------------------------

@@ -18,6 +18,22 @@ from clients.models import (
 from clients.reference import INDUSTRY_SECTION_CHOICES, REGION_CHOICES
 
 
+class ScopedFilterSet(django_filters.FilterSet):
+    """A FilterSet that knows the acting user (from the request, or handed over by a selector), so a
+    filter naming a group accepts only a group the user covers."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, user=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        self.user = user if user is not None else getattr(request, "user", None)
+
+    def only_covered_group(self, queryset, group_id):
+        """Filtering by a group the user does not cover would tell which of their own rows belong to
+        it, so such a filter matches nothing."""
+        if self.user is None or not GroupClient.objects.for_user(self.user).filter(pk=group_id).exists():
+            return queryset.none()
+        return queryset
+
+
 class GroupClientFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
@@ -46,14 +62,14 @@ class GroupClientFilterSet(django_filters.FilterSet):
         )
 
 
-class EnterpriseFilterSet(django_filters.FilterSet):
+class EnterpriseFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     uscc = django_filters.CharFilter(method="by_uscc", label=_("Unified social credit code"))
     is_client = django_filters.BooleanFilter(label=_("Client of the bank"))
     industry = django_filters.CharFilter(lookup_expr="startswith", label=_("Industry"))
     region = django_filters.ChoiceFilter(choices=REGION_CHOICES, label=_("Region"))
     size = django_filters.ChoiceFilter(choices=EnterpriseSize.choices, label=_("Size"))
-    group = django_filters.NumberFilter(field_name="memberships__group", label=_("Group client"))
+    group = django_filters.NumberFilter(method="by_group", label=_("Group client"))
 
     class Meta:
         model = Enterprise
@@ -68,15 +84,21 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     def by_uscc(self, queryset, name, value):
         return queryset.filter(uscc=value.strip().upper())
 
+    def by_group(self, queryset, name, value):
+        return self.only_covered_group(queryset, value).filter(memberships__group=value)
 
-class ControlLinkFilterSet(django_filters.FilterSet):
+
+class ControlLinkFilterSet(ScopedFilterSet):
     child = django_filters.CharFilter(field_name="child__uscc", label=_("Child credit code"))
     parent = django_filters.CharFilter(field_name="parent_enterprise__uscc", label=_("Parent credit code"))
-    group = django_filters.NumberFilter(field_name="child__memberships__group", label=_("Group client"))
+    group = django_filters.NumberFilter(method="by_group", label=_("Group client"))
 
     class Meta:
         model = ControlLink
         fields = ["child", "parent", "control_type", "group"]
+
+    def by_group(self, queryset, name, value):
+        return self.only_covered_group(queryset, value).filter(child__memberships__group=value)
 
 
 class FinancialStatementFilterSet(django_filters.FilterSet):

@@ -210,7 +210,7 @@ def enterprise_list(*, user, filters: dict | None = None):
         .select_related("branch", "rm__profile")
         .order_by("name", "pk")
     )
-    return EnterpriseFilterSet(filters or {}, queryset=qs).qs
+    return EnterpriseFilterSet(filters or {}, queryset=qs, user=user).qs
 
 
 def enterprise_control_links(*, enterprise: Enterprise):

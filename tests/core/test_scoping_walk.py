@@ -243,3 +243,26 @@ def test_every_api_route_hides_other_branches_data(api_as, world, bank):
     objs[GroupClient].refresh_from_db()
     assert GroupClient.objects.filter(pk=objs[GroupClient].pk, name=objs[GroupClient].name).exists()
     assert ChainLink.objects.get(pk=objs[ChainLink].pk).status == "declared"
+
+
+@pytest.mark.parametrize("endpoint", ["enterprises", "control-links", "guarantees", "flows"])
+def test_filtering_by_a_group_the_user_does_not_cover_matches_nothing(api_as, world, bank, endpoint):
+    """A joint venture sits in both groups; naming group_gy in a filter must not tell rm_zy1 so."""
+    from clients.services import group_membership_refresh
+
+    objs, _ = world
+    zy_core = bank.group_zy.core_enterprise
+    jv = GroupMembership.objects.filter(group=bank.group_zy).exclude(enterprise=zy_core).first().enterprise
+    ControlLink.objects.create(parent_enterprise=objs[Enterprise], child=jv, share_pct=Decimal("45"),
+                               control_type="agreement")
+    group_membership_refresh(groups=[bank.group_gy])
+    assert GroupMembership.objects.filter(group=bank.group_gy, enterprise=jv).exists()
+    Guarantee.objects.create(guarantor=jv, borrower=zy_core, amount=Decimal("10"), start_date=date(2026, 1, 1),
+                             end_date=date(2026, 12, 31))
+    Flow.objects.create(payer=zy_core, payee=jv, amount=Decimal("1"), value_date=date(2026, 1, 5),
+                        kind="payment", channel="this_bank", source_system="core", external_ref="JV-1")
+    api = api_as(bank.rm_zy1)
+    own = api.get(f"/api/v1/{endpoint}/", {"group": bank.group_zy.pk})
+    assert own.status_code == 200 and own.json()["results"], endpoint
+    other = api.get(f"/api/v1/{endpoint}/", {"group": bank.group_gy.pk})
+    assert other.status_code == 200 and other.json()["results"] == [], endpoint
