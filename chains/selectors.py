@@ -32,6 +32,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chains.filtersets import ChainLinkFilterSet
@@ -233,7 +234,7 @@ class LinkRow:
     other_bank_pct: Decimal | None
 
     @property
-    def status_label(self) -> str:
+    def status_label(self) -> str | Promise:
         return LinkStatus(self.status).label
 
 
@@ -257,7 +258,7 @@ class Concentration:
         return "high"
 
     @property
-    def hhi_label(self) -> str:
+    def hhi_label(self) -> str | Promise:
         return {
             "unconcentrated": _("Unconcentrated"),
             "moderate": _("Moderately concentrated"),

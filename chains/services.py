@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from chains.models import ChainLink, LinkDetectionRun, LinkStatus
 from chains.selectors import _T, MEMBERS_CTE, default_period
 from clients.models import Enterprise, GroupClient
+from core.history import set_history_user
 from staff.access import scope_for
 
 TIERS = range(-2, 3)
@@ -46,7 +47,7 @@ def _validate_tier(tier) -> int:
 
 def _save(link: ChainLink, *, user) -> None:
     link.full_clean()
-    link._history_user = user
+    set_history_user(link, user)
     try:
         with transaction.atomic():
             link.save()
@@ -141,7 +142,7 @@ def chain_link_dismiss(*, user, link: ChainLink) -> ChainLink:
 def chain_link_delete(*, user, link: ChainLink) -> None:
     _ensure_can_edit(user)
     link = _locked(link, user)
-    link._history_user = user
+    set_history_user(link, user)
     link.delete()
 
 

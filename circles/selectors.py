@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -132,7 +133,7 @@ def circle_penetration(*, group: GroupClient) -> Penetration:
     each enterprise once even when it holds several roles. Two aggregate queries."""
     members = CircleMember.objects.filter(group=group).order_by()
     is_client = Q(enterprise__is_client=True)
-    by_role = {
+    by_role: dict[str, Any] = {
         row["role"]: row
         for row in members.values("role").annotate(
             n=Count("enterprise_id", distinct=True), c=Count("enterprise_id", distinct=True, filter=is_client)
@@ -153,7 +154,7 @@ def circle_acquisition_list(*, group: GroupClient, limit: int = ACQUISITION_LIMI
     `volume`, `flow_count` and `circle_roles` (its members rows in this circle). Two queries."""
     in_circle = CircleMember.objects.filter(group=group).values("enterprise_id")
     return list(
-        Enterprise.objects.filter(is_client=False, pk__in=in_circle)
+        Enterprise.objects.filter(is_client=False, pk__in=in_circle)  # type: ignore[misc]  # annotated from a dict: the stubs cannot see the names
         .annotate(**flow_volume_annotations(group_id=group.pk, enterprise_ref="pk"))
         .prefetch_related(
             Prefetch("circle_memberships", queryset=CircleMember.objects.filter(group=group).order_by("role"),
@@ -200,7 +201,7 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
     nodes for parties outside the circle."""
     core = group.core_enterprise
     rows = (
-        CircleMember.objects.filter(group=group)
+        CircleMember.objects.filter(group=group)  # type: ignore[misc]  # same
         .annotate(**flow_volume_annotations(group_id=group.pk, enterprise_ref="enterprise_id"))
         .values("enterprise_id", "enterprise__name", "enterprise__uscc", "enterprise__is_client", "role",
                 "tier", "volume", "flow_count")

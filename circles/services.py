@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
 from clients.models import Enterprise, GroupClient, GroupMembership
+from core.history import set_history_user
 from staff.access import scope_for
 
 # --- permission helpers ---------------------------------------------------------------------------
@@ -49,7 +50,7 @@ def _ensure_group_visible(user, group_id: int) -> None:
 
 def _save(obj, *, user) -> None:
     obj.full_clean()
-    obj._history_user = user
+    set_history_user(obj, user)
     obj.save()
 
 
@@ -184,7 +185,7 @@ def circle_member_remove(*, user, member: CircleMember) -> None:
         raise ValidationError(
             {"source": _("Members from the control tree are derived; change the control links instead.")}
         )
-    member._history_user = user
+    set_history_user(member, user)
     member.delete()
 
 
@@ -255,7 +256,7 @@ def guarantee_update(*, user, guarantee: Guarantee, **fields) -> Guarantee:
 def guarantee_delete(*, user, guarantee: Guarantee) -> None:
     _ensure_can_edit(user)
     _ensure_guarantee_visible(user, guarantee)
-    guarantee._history_user = user
+    set_history_user(guarantee, user)
     guarantee.delete()
 
 

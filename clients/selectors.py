@@ -121,8 +121,9 @@ def group_control_tree(*, group: GroupClient, members=None) -> TreeNode:
         .order_by("-share_pct")
     )
     tops = [
-        TreeNode("person", link.parent_person_id, link.parent_person.name, None, link.control_type)
+        TreeNode("person", link.parent_person.pk, link.parent_person.name, None, link.control_type)
         for link in controllers
+        if link.parent_person is not None  # the filter above guarantees it; this tells the type checker
     ]
     if tops:
         root.share = None
@@ -318,7 +319,7 @@ def change_history(*, instance, limit: int = 20) -> list[HistoryEntry]:
             snapshot[history_id].add(related_id)
         m2m_values[f.name] = {k: frozenset(v) for k, v in snapshot.items()}
 
-    pairs = []
+    pairs: list[tuple] = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         if len(pairs) == limit:
             break

@@ -28,6 +28,7 @@ from clients.models import (
     Person,
 )
 from clients.validators import normalize_uscc
+from core.history import set_history_user
 from staff.access import scope_for
 from staff.models import Role
 
@@ -47,7 +48,7 @@ def _ensure_visible(user, obj) -> None:
 
 def _save(obj, *, user, exclude: Iterable[str] = ()) -> None:
     obj.full_clean(exclude=list(exclude))
-    obj._history_user = user
+    set_history_user(obj, user)
     obj.save()
 
 
@@ -196,7 +197,7 @@ def control_link_delete(*, user, link: ControlLink) -> None:
     link = ControlLink.objects.select_for_update().get(pk=link.pk)
     _check_link_visible(user, link)
     touched = _groups_touched_by(link)
-    link._history_user = user
+    set_history_user(link, user)
     link.delete()
     group_membership_refresh(groups=touched)
 
@@ -259,10 +260,10 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
         graph = Graph(_component_edges(g.core_enterprise_id for g in groups))
         group_iter = iter(groups)
 
-    names = {}
+    names: dict[int, str] = {}
     written = 0
     now = timezone.now()
-    batch: list[tuple[GroupClient, list[GroupMembership], list[str]]] = []
+    batch: list[tuple[GroupClient, list[GroupMembership], list[dict]]] = []
 
     def flush():
         nonlocal written
