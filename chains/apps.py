@@ -7,4 +7,4 @@ class ChainsConfig(AppConfig):
     verbose_name = _("Chains")
 
     def ready(self):
-        from chains import scoping  # noqa: F401  registers the enterprise visibility source
+        from chains import scoping  # noqa: F401  registers the counterparty sources

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chains.filtersets import TIER_CHOICES
-from chains.selectors import Period, default_period, enterprise_for_uscc
+from chains.selectors import Period, default_period
+from clients.fields import EnterpriseCodeField
+from core.forms import UserFormMixin
 
 MAX_PERIOD_DAYS = 5 * 366
 
@@ -34,18 +36,11 @@ class PeriodForm(forms.Form):
         return default_period()
 
 
-class UsccField(forms.CharField):
-    """A credit code resolved to an existing enterprise; the error says whether the code is malformed
-    or unknown."""
+class ChainLinkDeclareForm(UserFormMixin, forms.Form):
+    field_map = {"supplier": "supplier_uscc", "buyer": "buyer_uscc"}
 
-    def clean(self, value):
-        value = super().clean(value)
-        return enterprise_for_uscc(value) if value else value
-
-
-class ChainLinkDeclareForm(forms.Form):
-    supplier_uscc = UsccField(label=_("Supplier credit code"), max_length=30)
-    buyer_uscc = UsccField(label=_("Buyer credit code"), max_length=30)
+    supplier_uscc = EnterpriseCodeField(label=_("Supplier credit code"))
+    buyer_uscc = EnterpriseCodeField(label=_("Buyer credit code"))
     tier = forms.TypedChoiceField(label=_("Tier"), choices=TIER_CHOICES, coerce=int)
     goods = forms.CharField(label=_("Goods"), max_length=200, required=False)
 
@@ -61,17 +56,3 @@ class ChainLinkConfirmForm(forms.Form):
     tier = forms.TypedChoiceField(label=_("Tier"), choices=TIER_CHOICES, coerce=int, required=False,
                                   empty_value=None)
     goods = forms.CharField(label=_("Goods"), max_length=200, required=False)
-
-
-# Service errors name model fields; the forms and the API name the credit-code inputs.
-SERVICE_FIELD_NAMES = {"supplier": "supplier_uscc", "buyer": "buyer_uscc"}
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, on the fields it names where the form has them."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        name = SERVICE_FIELD_NAMES.get(name, name)
-        form.add_error(name if name in form.fields else None, errors)

@@ -78,8 +78,11 @@ class Channel(models.TextChoices):
 
 class FlowQuerySet(models.QuerySet):
     def for_user(self, user):
-        visible = Enterprise.objects.for_user(user)
-        return self.filter(models.Q(payer__in=visible) | models.Q(payee__in=visible))
+        """Flows with at least one party in the user's full record: a counterparty's flows with
+        anyone else stay unseen."""
+        from clients.access import restrict_to_full
+
+        return restrict_to_full(user, self, "payer", "payee")
 
 
 class Flow(models.Model):

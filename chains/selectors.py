@@ -29,7 +29,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -39,7 +38,6 @@ from chains.filtersets import ChainLinkFilterSet
 from chains.models import ChainLink, Flow, LinkDetectionRun, LinkStatus
 from circles.models import CircleMember
 from clients.models import Enterprise, GroupClient, GroupMembership
-from clients.validators import normalize_uscc, validate_uscc
 
 ACTIVE_STATUSES = (LinkStatus.DECLARED, LinkStatus.CONFIRMED)
 HHI_MODERATE = Decimal("1500")
@@ -70,19 +68,6 @@ def default_period(today: date | None = None) -> Period:
 
 
 # --- small lookups ------------------------------------------------------------------------------------
-
-
-def enterprise_for_uscc(code: str) -> Enterprise:
-    """The enterprise with this credit code, or ValidationError saying the code is malformed or unknown."""
-    code = normalize_uscc(code)
-    validate_uscc(code)
-    enterprise = Enterprise.objects.filter(uscc=code).first()
-    if enterprise is None:
-        raise ValidationError(
-            _("No enterprise has the credit code %(code)s: create it first."), code="uscc_unknown",
-            params={"code": code},
-        )
-    return enterprise
 
 
 def group_for_chain(*, user, pk: int) -> GroupClient:

@@ -17,20 +17,16 @@ from chains.models import ChainLink, LinkDetectionRun, LinkStatus
 from chains.selectors import _T, MEMBERS_CTE, default_period
 from clients.models import Enterprise, GroupClient
 from core.history import set_history_user
-from staff.access import scope_for
+from core.permissions import ensure_can_edit_clients
 
 TIERS = range(-2, 3)
 
-# --- permission helpers -------------------------------------------------------------------------------
-
-
-def _ensure_can_edit(user) -> None:
-    if not scope_for(user).can_edit_clients:
-        raise PermissionDenied(_("Your role may not change chain links."))
+# --- reach checks -------------------------------------------------------------------------------------
 
 
 def _ensure_group_visible(user, group_id: int) -> None:
-    """Re-check inside the transaction that the group is (still) the user's."""
+    """A chain link belongs to a group the user covers (re-checked inside the transaction). Its parties
+    may be any enterprises on file: naming them makes them counterparties, never more."""
     if not GroupClient.objects.for_user(user).filter(pk=group_id).exists():
         raise PermissionDenied(_("You do not cover this group client."))
 
@@ -71,7 +67,7 @@ def chain_link_declare(*, user, group: GroupClient, supplier: Enterprise, buyer:
 
     A pair that detection proposed, or that the RM dismissed earlier, becomes declared with the tier and
     goods given (the RM has now said it belongs); a pair already declared or confirmed is a duplicate."""
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     _ensure_group_visible(user, group.pk)
     tier = _validate_tier(tier)
     if supplier.pk == buyer.pk:
@@ -98,7 +94,7 @@ def chain_link_declare(*, user, group: GroupClient, supplier: Enterprise, buyer:
 @transaction.atomic
 def chain_link_update(*, user, link: ChainLink, tier: int | None = None, goods: str | None = None) -> ChainLink:
     """Change the tier or goods of a link; the pair itself never changes (delete and declare instead)."""
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     link = _locked(link, user)
     if tier is not None:
         link.tier = _validate_tier(tier)
@@ -111,7 +107,7 @@ def chain_link_update(*, user, link: ChainLink, tier: int | None = None, goods: 
 @transaction.atomic
 def chain_link_confirm(*, user, link: ChainLink, tier: int | None = None, goods: str | None = None) -> ChainLink:
     """The RM accepts a detected (or earlier dismissed) link, optionally correcting tier and goods."""
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     link = _locked(link, user)
     if link.status not in (LinkStatus.DETECTED, LinkStatus.DISMISSED):
         raise ValidationError({"status": _("Only a detected or dismissed link can be confirmed; this one is %(s)s.")
@@ -128,7 +124,7 @@ def chain_link_confirm(*, user, link: ChainLink, tier: int | None = None, goods:
 @transaction.atomic
 def chain_link_dismiss(*, user, link: ChainLink) -> ChainLink:
     """The RM rejects a detected link. It stays, dismissed, so that detection never proposes it again."""
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     link = _locked(link, user)
     if link.status != LinkStatus.DETECTED:
         raise ValidationError({"status": _("Only a detected link can be dismissed; this one is %(s)s.")
@@ -140,7 +136,7 @@ def chain_link_dismiss(*, user, link: ChainLink) -> ChainLink:
 
 @transaction.atomic
 def chain_link_delete(*, user, link: ChainLink) -> None:
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     link = _locked(link, user)
     set_history_user(link, user)
     link.delete()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,11 +17,14 @@ from django.views import View
 
 from chains import selectors, services
 from chains.filtersets import TIER_CHOICES
-from chains.forms import ChainLinkConfirmForm, ChainLinkDeclareForm, PeriodForm, add_service_errors
+from chains.forms import ChainLinkConfirmForm, ChainLinkDeclareForm, PeriodForm
 from chains.models import ChainLink
 from chains.tasks import detect_chain_links
 from clients.models import GroupClient
-from staff.access import scope_for
+from core.errors import apply_to_form
+from core.htmx import is_fragment
+from core.permissions import ensure_can_edit_clients
+from staff.scope import scope_for
 
 
 def _group_or_404(user, pk: int) -> GroupClient:
@@ -29,15 +32,6 @@ def _group_or_404(user, pk: int) -> GroupClient:
         return selectors.group_for_chain(user=user, pk=pk)
     except GroupClient.DoesNotExist:
         raise Http404 from None
-
-
-def _ensure_editor(user) -> None:
-    if not scope_for(user).can_edit_clients:
-        raise PermissionDenied
-
-
-def _is_fragment(request) -> bool:
-    return bool(getattr(request, "htmx", False)) and not request.htmx.boosted
 
 
 def _chain_url(group_pk: int, period: selectors.Period) -> str:
@@ -59,7 +53,7 @@ def render_chain(request, group: GroupClient, period: selectors.Period, *, perio
         "feedback": feedback,
         "error": error,
     }
-    template = "chains/partials/chain_body.html" if _is_fragment(request) else "chains/group_chain.html"
+    template = "chains/partials/chain_body.html" if is_fragment(request) else "chains/group_chain.html"
     return render(request, template, context)
 
 
@@ -80,9 +74,9 @@ class ChainLinkDeclareView(View):
 
     def post(self, request, group_pk: int):
         group = _group_or_404(request.user, group_pk)
-        _ensure_editor(request.user)
+        ensure_can_edit_clients(request.user)
         period = PeriodForm(request.POST).period()
-        form = ChainLinkDeclareForm(request.POST)
+        form = ChainLinkDeclareForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 services.chain_link_declare(
@@ -91,12 +85,12 @@ class ChainLinkDeclareView(View):
                     goods=form.cleaned_data["goods"],
                 )
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                apply_to_form(form, exc)
         if form.errors:
             return render_chain(request, group, period, declare_form=form,
                                 error=_("The link was not declared: see the errors in the form."))
         done = _("Link declared.")
-        if _is_fragment(request):
+        if is_fragment(request):
             return render_chain(request, group, period, feedback=done)
         messages.success(request, done)
         return redirect(_chain_url(group.pk, period))
@@ -112,7 +106,7 @@ class _LinkActionView(View):
 
     def post(self, request, pk: int):
         link = get_object_or_404(ChainLink.objects.for_user(request.user), pk=pk)
-        _ensure_editor(request.user)
+        ensure_can_edit_clients(request.user)
         group = _group_or_404(request.user, link.group_id)
         period = PeriodForm(request.POST).period()
         error = ""
@@ -120,7 +114,7 @@ class _LinkActionView(View):
             self.act(request, link)
         except ValidationError as exc:
             error = " ".join(exc.messages)
-        if _is_fragment(request):
+        if is_fragment(request):
             return render_chain(request, group, period, feedback="" if error else str(self.done_message),
                                 error=error)
         if error:
@@ -153,7 +147,7 @@ class ChainDetectView(View):
 
     def post(self, request, group_pk: int):
         group = _group_or_404(request.user, group_pk)
-        _ensure_editor(request.user)
+        ensure_can_edit_clients(request.user)
         transaction.on_commit(lambda: detect_chain_links.delay(group.pk))
         period = PeriodForm(request.POST).period()
         messages.info(request, _("Link detection queued; proposals appear when it has run."))

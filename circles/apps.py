@@ -7,4 +7,8 @@ class CirclesConfig(AppConfig):
     verbose_name = _("Circles")
 
     def ready(self):
-        from circles import scoping  # noqa: F401  registers the enterprise visibility source
+        from circles import scoping  # noqa: F401  registers the counterparty sources
+        from circles.services import on_membership_rebuilt
+        from clients.hooks import membership_rebuilt
+
+        membership_rebuilt.connect(on_membership_rebuilt)

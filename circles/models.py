@@ -32,6 +32,8 @@ class CircleSource(models.TextChoices):
 
 class CircleMemberQuerySet(models.QuerySet):
     def for_user(self, user):
+        """Members of the circles of the groups in the user's reach (the members themselves may be
+        counterparties: a row shows their card and role, not their record)."""
         return self.filter(group__in=GroupClient.objects.for_user(user))
 
 
@@ -77,9 +79,9 @@ class CircleMember(models.Model):
 class GuaranteeQuerySet(models.QuerySet):
     def for_user(self, user):
         """Visible where the guarantor or the borrower is."""
-        from staff.access import restrict_to_visible_enterprises
+        from clients.access import restrict_to_full
 
-        return restrict_to_visible_enterprises(user, self, "guarantor", "borrower")
+        return restrict_to_full(user, self, "guarantor", "borrower")
 
 
 class Guarantee(models.Model):

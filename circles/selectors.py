@@ -72,14 +72,6 @@ def flow_volume_annotations(*, group_id, enterprise_ref: str, since: datetime.da
     }
 
 
-def linkable_enterprises(*, user) -> QuerySet:
-    """Enterprises the user may name in a circle member or a guarantee: those they see, and unowned
-    prospects (no branch, no RM: typically found in supply-chain data), which hold no branch's client
-    data. Anything else answers as unknown, so a credit code never reveals another branch's client."""
-    visible = Enterprise.objects.for_user(user).values("pk")
-    return Enterprise.objects.filter(Q(pk__in=visible) | Q(branch__isnull=True, rm__isnull=True))
-
-
 # --- the group -------------------------------------------------------------------------------------
 
 

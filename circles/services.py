@@ -4,15 +4,15 @@ Controlled entities as circle members
 -------------------------------------
 A group's controlled entities (clients.GroupMembership, derived from the control tree) are members of
 its circle in the role "subsidiary" with source "control", without anyone declaring them. They are
-*materialised* as CircleMember rows by `circle_control_members_sync`, which
-`clients.services.group_membership_refresh` calls for every batch of groups it rebuilds (in the
-same transaction), rather than UNIONed into every read. Why:
+*materialised* as CircleMember rows by `circle_control_members_sync`, connected to the hook
+`clients.hooks.membership_rebuilt` that the membership refresh sends for every batch of groups it
+rebuilds (in the same transaction), rather than UNIONed into every read. Why:
 
 - one table holds the whole circle, so the member table, its FilterSet, the API, the penetration
   and acquisition aggregates, imports and the enterprise-visibility source all read one model
   with ordinary indexes, and the page's query count stays that of a single-table read;
-- the sync is set-based (one DELETE, one bulk INSERT ... ON CONFLICT DO NOTHING, one UPDATE per
-  batch of groups), so a full refresh of 10,000 groups stays linear;
+- the sync is set-based (one DELETE of the few rows that left, one UPDATE, one bulk INSERT per batch
+  of groups, each with its history rows), so a full refresh of 10,000 groups stays linear;
 - an RM may still declare an entity as a subsidiary; the declared row wins (the sync never
   overwrites it) and the control row is not duplicated.
 
@@ -29,36 +29,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
+from clients import access
 from clients.models import Enterprise, GroupClient, GroupMembership
-from core.history import set_history_user
-from staff.access import scope_for
+from core.history import save_with_history, set_history_user
+from core.permissions import ensure_can_edit_clients
 
-# --- permission helpers ---------------------------------------------------------------------------
+CONTROL_REASON = "control tree"
 
-
-def _ensure_can_edit(user) -> None:
-    if not scope_for(user).can_edit_clients:
-        raise PermissionDenied(_("Your role may not change client data."))
+# --- reach checks ---------------------------------------------------------------------------------
 
 
-def _ensure_group_visible(user, group_id: int) -> None:
+def _ensure_group_in_reach(user, group_id: int) -> None:
+    """A circle member belongs to a group the user covers (re-checked inside the transaction)."""
     if not GroupClient.objects.for_user(user).filter(pk=group_id).exists():
         raise PermissionDenied(_("You do not cover this group client."))
-
-
-def _save(obj, *, user) -> None:
-    obj.full_clean()
-    set_history_user(obj, user)
-    obj.save()
-
-
-def _ensure_linkable(user, enterprise: Enterprise, *, field: str) -> None:
-    from circles.selectors import linkable_enterprises
-
-    if not linkable_enterprises(user=user).filter(pk=enterprise.pk).exists():
-        raise ValidationError({field: _("No enterprise with this credit code.")}, code="unknown_uscc")
 
 
 # --- controlled entities --------------------------------------------------------------------------
@@ -66,9 +53,10 @@ def _ensure_linkable(user, enterprise: Enterprise, *, field: str) -> None:
 
 def circle_control_members_sync(*, group_ids: Iterable[int]) -> None:
     """Make the "control" members of the given groups equal to their controlled entities (minus the
-    core). Idempotent; three queries whatever the number of groups and members.
+    core). Idempotent; a fixed number of queries whatever the number of groups and members, and every
+    row that joins or leaves gets its history row ("control tree").
 
-    Called by clients.services.group_membership_refresh after it rewrites the memberships."""
+    Connected to clients.hooks.membership_rebuilt (circles.apps)."""
     group_ids = list(group_ids)
     if not group_ids:
         return
@@ -77,9 +65,10 @@ def circle_control_members_sync(*, group_ids: Iterable[int]) -> None:
     )
     same = controlled.filter(group_id=OuterRef("group_id"), enterprise_id=OuterRef("enterprise_id"))
     control_rows = CircleMember.objects.filter(group_id__in=group_ids, source=CircleSource.CONTROL)
-    # Entities no longer controlled leave the circle (a raw delete: no per-row signals in a batch job).
-    stale = control_rows.exclude(Exists(same))
-    stale._raw_delete(stale.db)
+    # Entities no longer controlled leave the circle (few rows: those whose control changed).
+    for member in control_rows.exclude(Exists(same)):
+        set_history_user(member, None, CONTROL_REASON)
+        member.delete()
     # Tiers follow the depth in the control tree.
     control_rows.update(tier=Subquery(same.values("depth")[:1]))
     # Newly controlled entities join; a declared "subsidiary" row for the same entity is kept as is.
@@ -87,36 +76,43 @@ def circle_control_members_sync(*, group_ids: Iterable[int]) -> None:
         group_id=OuterRef("group_id"), enterprise_id=OuterRef("enterprise_id"), role=CircleRole.SUBSIDIARY
     )
     new = controlled.exclude(Exists(existing)).values_list("group_id", "enterprise_id", "depth")
-    CircleMember.objects.bulk_create(
+    bulk_create_with_history(
         [
             CircleMember(group_id=g, enterprise_id=e, role=CircleRole.SUBSIDIARY, tier=d,
                          source=CircleSource.CONTROL)
             for g, e, d in new
         ],
+        CircleMember,
         batch_size=5000,
-        ignore_conflicts=True,
+        default_change_reason=CONTROL_REASON,
     )
+
+
+def on_membership_rebuilt(*, group_ids, **kwargs) -> None:
+    circle_control_members_sync(group_ids=group_ids)
 
 
 # --- circle members -------------------------------------------------------------------------------
 
 
-def _check_duplicate(member: CircleMember) -> None:
-    """Name the field: the unique constraint alone would report a non-field error."""
+def circle_member_check(member: CircleMember) -> None:
+    """The rules of one circle member, said on the field at fault (the page, the API and the import
+    all run them): not the group's core, not a derived source, not a role it already has."""
+    if member.source == CircleSource.CONTROL:
+        raise ValidationError(
+            {"source": _("Members from the control tree are derived; change the control links instead.")}
+        )
+    if GroupClient.objects.filter(pk=member.group_id, core_enterprise_id=member.enterprise_id).exists():
+        raise ValidationError(
+            {"enterprise": _("The core enterprise is the centre of the circle, not a member of it.")},
+            code="core",
+        )
     clash = CircleMember.objects.filter(
         group_id=member.group_id, enterprise_id=member.enterprise_id, role=member.role
     ).exclude(pk=member.pk)
     if clash.exists():
         raise ValidationError(
             {"role": _("This enterprise already has this role in the circle.")}, code="duplicate_role"
-        )
-
-
-def _check_not_core(member: CircleMember) -> None:
-    if GroupClient.objects.filter(pk=member.group_id, core_enterprise_id=member.enterprise_id).exists():
-        raise ValidationError(
-            {"enterprise": _("The core enterprise is the centre of the circle, not a member of it.")},
-            code="core",
         )
 
 
@@ -132,20 +128,15 @@ def circle_member_add(
     since: datetime.date | None = None,
     note: str = "",
 ) -> CircleMember:
-    """Add an enterprise to a group's circle in a role. The enterprise then becomes visible to the
-    group's coverage (circles.scoping)."""
-    _ensure_can_edit(user)
-    _ensure_group_visible(user, group.pk)
-    if source == CircleSource.CONTROL:
-        raise ValidationError(
-            {"source": _("Members from the control tree are derived; change the control links instead.")}
-        )
-    _ensure_linkable(user, enterprise, field="enterprise")
+    """Add an enterprise on file to the circle of a group the user covers, in a role. The enterprise
+    becomes the group coverage's counterparty (its card, its role, its flows with their own record),
+    never more (clients.access)."""
+    ensure_can_edit_clients(user)
+    _ensure_group_in_reach(user, group.pk)
     member = CircleMember(group=group, enterprise=enterprise, role=role, tier=tier, source=source,
                           since=since, note=(note or "").strip())
-    _check_not_core(member)
-    _check_duplicate(member)
-    _save(member, user=user)
+    circle_member_check(member)
+    save_with_history(member, user=user)
     return member
 
 
@@ -156,31 +147,29 @@ _EDITABLE_ON_CONTROL = {"tier", "since", "note"}
 @transaction.atomic
 def circle_member_update(*, user, member: CircleMember, **fields) -> CircleMember:
     """Change a member's role, tier, source, since-date or note (group and enterprise stay)."""
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     member = CircleMember.objects.select_for_update().get(pk=member.pk)
-    _ensure_group_visible(user, member.group_id)
-    allowed = _EDITABLE_ON_CONTROL if member.source == CircleSource.CONTROL else _EDITABLE
-    unknown = set(fields) - allowed
+    _ensure_group_in_reach(user, member.group_id)
+    is_control = member.source == CircleSource.CONTROL
+    unknown = set(fields) - (_EDITABLE_ON_CONTROL if is_control else _EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationError(
-            {field: _("This field cannot be changed on this member.")
-             if member.source != CircleSource.CONTROL
-             else _("Members from the control tree are derived; change the control links instead.")}
+            {field: _("Members from the control tree are derived; change the control links instead.")
+             if is_control else _("This field cannot be changed on this member.")}
         )
-    if fields.get("source") == CircleSource.CONTROL:
-        raise ValidationError({"source": _("Only the control tree makes members with this source.")})
     for key, value in fields.items():
         setattr(member, key, value)
-    _check_duplicate(member)
-    _save(member, user=user)
+    if not is_control:
+        circle_member_check(member)
+    save_with_history(member, user=user)
     return member
 
 
 @transaction.atomic
 def circle_member_remove(*, user, member: CircleMember) -> None:
-    _ensure_can_edit(user)
-    _ensure_group_visible(user, member.group_id)
+    ensure_can_edit_clients(user)
+    _ensure_group_in_reach(user, member.group_id)
     if member.source == CircleSource.CONTROL:
         raise ValidationError(
             {"source": _("Members from the control tree are derived; change the control links instead.")}
@@ -192,16 +181,12 @@ def circle_member_remove(*, user, member: CircleMember) -> None:
 # --- guarantees -----------------------------------------------------------------------------------
 
 
-def _ensure_guarantee_visible(user, guarantee: Guarantee) -> None:
-    """A guarantee is the user's to change when they see its guarantor or its borrower."""
-    ids = [i for i in (guarantee.guarantor_id, guarantee.borrower_id) if i]
-    if not Enterprise.objects.for_user(user).filter(pk__in=ids).exists():
-        raise PermissionDenied(_("You do not cover these enterprises."))
-
-
-def _check_guarantee(guarantee: Guarantee) -> None:
-    """The model's check constraints, reported on the field at fault."""
+def guarantee_check(user, guarantee: Guarantee) -> None:
+    """The rules of one guarantee, said on the field at fault: one party in the user's full record,
+    a positive amount, a period in order, two different parties."""
     errors = {}
+    if not access.full_record_ids(user, [guarantee.guarantor_id, guarantee.borrower_id]):
+        errors["guarantor"] = _("The guarantor or the borrower must be an enterprise you cover.")
     if guarantee.amount is not None and guarantee.amount <= 0:
         errors["amount"] = _("The amount must be positive.")
     if guarantee.start_date and guarantee.end_date and guarantee.end_date < guarantee.start_date:
@@ -216,6 +201,11 @@ def _normalise_currency(value):
     return (value or "").strip().upper()
 
 
+def _ensure_guarantee_in_reach(user, guarantee: Guarantee) -> None:
+    if not access.full_record_ids(user, [guarantee.guarantor_id, guarantee.borrower_id]):
+        raise PermissionDenied(_("You do not cover these enterprises."))
+
+
 @transaction.atomic
 def guarantee_create(
     *,
@@ -227,45 +217,32 @@ def guarantee_create(
     end_date: datetime.date,
     currency: str = "CNY",
 ) -> Guarantee:
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     guarantee = Guarantee(guarantor=guarantor, borrower=borrower, amount=amount,
                           currency=_normalise_currency(currency), start_date=start_date, end_date=end_date)
-    _ensure_guarantee_visible(user, guarantee)
-    _check_guarantee(guarantee)
-    _save(guarantee, user=user)
+    guarantee_check(user, guarantee)
+    save_with_history(guarantee, user=user)
     return guarantee
 
 
 @transaction.atomic
 def guarantee_update(*, user, guarantee: Guarantee, **fields) -> Guarantee:
-    _ensure_can_edit(user)
+    ensure_can_edit_clients(user)
     guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
-    _ensure_guarantee_visible(user, guarantee)
+    _ensure_guarantee_in_reach(user, guarantee)
     allowed = {"guarantor", "borrower", "amount", "currency", "start_date", "end_date"}
     for key, value in fields.items():
         if key not in allowed:
             raise ValidationError({key: _("This field cannot be changed.")})
         setattr(guarantee, key, _normalise_currency(value) if key == "currency" else value)
-    _ensure_guarantee_visible(user, guarantee)
-    _check_guarantee(guarantee)
-    _save(guarantee, user=user)
+    guarantee_check(user, guarantee)
+    save_with_history(guarantee, user=user)
     return guarantee
 
 
 @transaction.atomic
 def guarantee_delete(*, user, guarantee: Guarantee) -> None:
-    _ensure_can_edit(user)
-    _ensure_guarantee_visible(user, guarantee)
+    ensure_can_edit_clients(user)
+    _ensure_guarantee_in_reach(user, guarantee)
     set_history_user(guarantee, user)
     guarantee.delete()
-
-
-__all__ = [
-    "circle_control_members_sync",
-    "circle_member_add",
-    "circle_member_update",
-    "circle_member_remove",
-    "guarantee_create",
-    "guarantee_update",
-    "guarantee_delete",
-]

@@ -6,7 +6,7 @@ The page runs a fixed number of SQL queries whatever the number of members, flow
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,7 +19,10 @@ from circles.filtersets import CircleMemberFilterSet
 from circles.forms import CircleMemberAddForm, GuaranteeForm
 from circles.models import CircleMember, CircleRole
 from clients.models import GroupClient
-from staff.access import scope_for
+from core.errors import apply_to_form
+from core.htmx import is_fragment
+from core.permissions import ensure_can_edit_clients
+from staff.scope import scope_for
 
 MEMBER_PAGE_SIZE = 25
 TEMPLATE = "circles/group_circle.html"
@@ -31,11 +34,6 @@ def _group_or_404(request, group_pk) -> GroupClient:
         return selectors.circle_group_get(user=request.user, pk=group_pk)
     except GroupClient.DoesNotExist:
         raise Http404 from None
-
-
-def _ensure_editor(request) -> None:
-    if not scope_for(request.user).can_edit_clients:
-        raise PermissionDenied
 
 
 def _query_without_page(request) -> str:
@@ -92,15 +90,21 @@ class GroupCircleView(View):
 
     def get(self, request, group_pk):
         group = _group_or_404(request, group_pk)
-        if getattr(request, "htmx", False) and not request.htmx.boosted:
+        if is_fragment(request):
             return render(request, PARTIAL, _member_table_context(request, group))
         return render_circle_page(request, group)
 
 
 class CircleMemberAddView(View):
-    def post(self, request, group_pk):
-        group = _group_or_404(request, group_pk)
-        _ensure_editor(request)
+    """POST a member to the circle of the group in the URL, or (from a registry card) in the form."""
+
+    def post(self, request, group_pk=None):
+        if group_pk is None:
+            group_pk = request.POST.get("group", "")
+            if not str(group_pk).isdigit():
+                raise Http404
+        group = _group_or_404(request, int(group_pk))
+        ensure_can_edit_clients(request.user)
         form = CircleMemberAddForm(request.POST, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -109,7 +113,7 @@ class CircleMemberAddView(View):
                     user=request.user, group=group, enterprise=data.pop("enterprise_uscc"), **data
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                apply_to_form(form, exc)
             else:
                 messages.success(request, _("Member added to the circle."))
                 return redirect(reverse("circles:group_circle", args=[group.pk]))
@@ -122,7 +126,7 @@ class CircleMemberRemoveView(View):
         member = CircleMember.objects.for_user(request.user).filter(group=group, pk=pk).first()
         if member is None:
             raise Http404
-        _ensure_editor(request)
+        ensure_can_edit_clients(request.user)
         try:
             services.circle_member_remove(user=request.user, member=member)
         except ValidationError as exc:
@@ -135,7 +139,7 @@ class CircleMemberRemoveView(View):
 class GuaranteeAddView(View):
     def post(self, request, group_pk):
         group = _group_or_404(request, group_pk)
-        _ensure_editor(request)
+        ensure_can_edit_clients(request.user)
         form = GuaranteeForm(request.POST, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -145,7 +149,7 @@ class GuaranteeAddView(View):
                     **data,
                 )
             except ValidationError as exc:
-                form.add_service_errors(exc)
+                apply_to_form(form, exc)
             else:
                 messages.success(request, _("Guarantee recorded."))
                 return redirect(reverse("circles:group_circle", args=[group.pk]) + "#guarantees")

@@ -20,7 +20,7 @@ from clients.models import (
     KeyPerson,
     Person,
 )
-from staff.access import scope_for
+from staff.scope import scope_for
 
 
 class HeadOfficeOnly:

@@ -7,4 +7,4 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Clients")
 
     def ready(self):
-        from clients import scoping  # noqa: F401  registers the enterprise visibility source
+        from clients import scoping  # noqa: F401  registers the counterparty sources

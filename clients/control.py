@@ -19,7 +19,7 @@ from decimal import Decimal
 CONTROL_TYPES = {"agreement", "actual", "kinship"}
 MAJORITY = Decimal("50")
 
-Node = tuple[str, int]  # ("e", enterprise id) or ("p", person id)
+Node = tuple[str, int | str]  # ("e", enterprise id) or ("p", a person's identity number)
 
 
 @dataclass(frozen=True)

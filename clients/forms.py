@@ -1,15 +1,18 @@
-"""Page forms for client data. They check input and present errors; the writes are services'.
+"""Page forms for client data. They parse input and present errors; the rules and writes are the
+services' (errors coming back from them land on the fields through core.errors.apply_to_form).
 
-Each form turns a service's ValidationError back into field errors with `apply_validation_error`.
-"""
+Which fields a form shows follows the user's role (DESIGN.md section 4): ownership fields (owning
+branch, RM, lead RM, team) only where the user may set them directly (head office; a branch head
+recording within their subtree), the limit and the rating only on their own forms."""
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from clients.access import Reach
+from clients.fields import CreditCodeField, EnterpriseCodeField
 from clients.models import (
     MONEY,
     ControlLink,
@@ -19,21 +22,12 @@ from clients.models import (
     Interaction,
     InteractionKind,
     Person,
+    Rating,
     Tier,
 )
-from clients.validators import normalize_uscc, validate_uscc
+from core.forms import UserFormMixin
 from staff.models import Branch
-
-
-def apply_validation_error(form, error: ValidationError, field_map: dict | None = None) -> None:
-    """Put a service's ValidationError on the form: by field where the form has it, else on top."""
-    field_map = field_map or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        target = field_map.get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
+from staff.scope import scope_for
 
 
 def staff_users():
@@ -46,6 +40,16 @@ def staff_users():
     )
 
 
+def staff_of_subtree(scope):
+    qs = staff_users()
+    return qs if scope.sees_all else qs.filter(profile__branch__path__startswith=scope.branch_path or "-")
+
+
+def branches_of_subtree(scope):
+    qs = Branch.objects.all()
+    return qs if scope.sees_all else qs.filter(path__startswith=scope.branch_path or "-")
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.profile.display_name or obj.get_username()
@@ -56,50 +60,54 @@ class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
         return obj.profile.display_name or obj.get_username()
 
 
-class EnterpriseForm(forms.ModelForm):
+MONEY_FIELD = {"max_digits": MONEY["max_digits"], "decimal_places": MONEY["decimal_places"]}
+
+
+class EnterpriseForm(UserFormMixin, forms.ModelForm):
     """Create or edit an enterprise. The credit code is checked by the model's GB 32100 validator."""
 
+    claim = forms.BooleanField(
+        label=capfirst(_("claim it for my branch")), required=False, initial=True,
+        help_text=_("Untick to record an unowned prospect (e.g. a supplier from supply-chain data) that any "
+                    "branch may claim later."),
+    )
     rm = StaffChoiceField(queryset=staff_users(), required=False, label=capfirst(_("relationship manager")))
 
     class Meta:
         model = Enterprise
         fields = ["name", "uscc", "industry", "size", "region", "is_client", "branch", "rm", "internal_rating"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = scope_for(self.user)
+        creating = self.instance.pk is None
+        if not scope.sees_all:
+            self.fields.pop("internal_rating")
+            if creating and scope.is_branch_wide:
+                self.fields["branch"].queryset = branches_of_subtree(scope)
+                self.fields["rm"].queryset = staff_of_subtree(scope)
+            else:
+                self.fields.pop("branch")
+                self.fields.pop("rm")
+        if not creating or scope.sees_all:
+            self.fields.pop("claim")
+
     def clean_uscc(self):
+        from clients.validators import normalize_uscc
+
         return normalize_uscc(self.cleaned_data["uscc"])
 
-
-class CreditCodeField(forms.CharField):
-    """An enterprise chosen by its credit code (validated before it is looked up)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 30)
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        return normalize_uscc(super().to_python(value))
-
-    def validate(self, value):
-        super().validate(value)
-        if value:
-            validate_uscc(value)
+    def _post_clean(self):
+        # Model validation (uniqueness, ...) is the service's: it knows the defaults it fills in.
+        pass
 
 
-def _enterprise_by_uscc(queryset, code):
-    try:
-        return queryset.get(uscc=code)
-    except Enterprise.DoesNotExist:
-        raise ValidationError(
-            _("No enterprise with the credit code %(code)s is on file for you; create it first."),
-            code="unknown_uscc",
-            params={"code": code},
-        ) from None
+class GroupClientForm(UserFormMixin, forms.Form):
+    field_map = {"core_enterprise": "core_uscc"}
 
-
-class GroupClientForm(forms.Form):
     name = forms.CharField(label=capfirst(_("name")), max_length=200)
-    core_uscc = CreditCodeField(
-        label=capfirst(_("core enterprise (credit code)")),
+    core_uscc = EnterpriseCodeField(
+        reach=Reach.FULL, label=capfirst(_("core enterprise (credit code)")),
         help_text=_("The unified social credit code of an enterprise you cover."),
     )
     lead_rm = StaffChoiceField(queryset=staff_users(), label=capfirst(_("lead RM")))
@@ -107,22 +115,26 @@ class GroupClientForm(forms.Form):
     branch = forms.ModelChoiceField(queryset=Branch.objects.all(), label=capfirst(_("branch")))
     tier = forms.ChoiceField(choices=Tier.choices, label=capfirst(_("tier")), initial=Tier.GENERAL)
     unified_credit_limit = forms.DecimalField(
-        label=capfirst(_("unified credit limit (CNY)")), max_digits=MONEY["max_digits"],
-        decimal_places=MONEY["decimal_places"], validators=[MinValueValidator(0)], initial=0,
+        label=capfirst(_("unified credit limit (CNY)")), validators=[MinValueValidator(0)], initial=0,
+        **MONEY_FIELD,
     )
 
-    needs_user = True
-    # model field name -> form field name, for errors coming back from the service
-    field_map = {"core_enterprise": "core_uscc"}
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
+    def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)
-
-    def clean_core_uscc(self):
-        code = self.cleaned_data["core_uscc"]
-        self.cleaned_data["core_enterprise"] = _enterprise_by_uscc(Enterprise.objects.for_user(self.user), code)
-        return code
+        scope = scope_for(self.user)
+        self.group = group
+        if not scope.sees_all:
+            self.fields.pop("unified_credit_limit")
+            if group is not None or scope.is_rm:
+                # Ownership of an existing group changes by transfer; an RM records groups they lead.
+                for name in ("lead_rm", "team", "branch"):
+                    self.fields.pop(name)
+            else:
+                self.fields["branch"].queryset = branches_of_subtree(scope)
+                self.fields["lead_rm"].queryset = staff_of_subtree(scope)
+                self.fields["team"].queryset = staff_of_subtree(scope)
+        elif group is not None:
+            self.fields.pop("unified_credit_limit")  # its own form, with the confirmation rule
 
     @classmethod
     def initial_for(cls, group):
@@ -133,69 +145,90 @@ class GroupClientForm(forms.Form):
             "team": [u.pk for u in group.team.all()],
             "branch": group.branch_id,
             "tier": group.tier,
-            "unified_credit_limit": group.unified_credit_limit,
         }
 
     def service_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "core_enterprise": data["core_enterprise"],
-            "lead_rm": data["lead_rm"],
-            "branch": data["branch"],
-            "team": list(data["team"]),
-            "tier": data["tier"],
-            "unified_credit_limit": data["unified_credit_limit"],
-        }
+        data = dict(self.cleaned_data)
+        data["core_enterprise"] = data.pop("core_uscc")
+        if "team" in data:
+            data["team"] = list(data["team"])
+        return data
+
+
+class LimitForm(forms.Form):
+    """The unified credit limit, set by risk officers and head office; a large change is confirmed."""
+
+    unified_credit_limit = forms.DecimalField(
+        label=capfirst(_("unified credit limit (CNY)")), validators=[MinValueValidator(0)], **MONEY_FIELD,
+        help_text=_("In yuan (元), not in 万元."),
+    )
+    confirm = forms.BooleanField(
+        label=capfirst(_("I have checked the amount and its unit")), required=False,
+        help_text=_("Needed when the new limit is far above or below the current one."),
+    )
+
+
+class RatingForm(forms.Form):
+    internal_rating = forms.ChoiceField(
+        label=capfirst(_("internal rating")), choices=[("", "—"), *Rating.choices], required=False
+    )
+
+
+class TransferForm(forms.Form):
+    """A transfer request: the new owning branch and RM (enterprise), or branch, lead RM and team (group).
+    Fields left empty keep their current value."""
+
+    branch = forms.ModelChoiceField(queryset=Branch.objects.all(), required=False, label=capfirst(_("owning branch")))
+    rm = StaffChoiceField(queryset=staff_users(), required=False, label=capfirst(_("relationship manager")))
+    lead_rm = StaffChoiceField(queryset=staff_users(), required=False, label=capfirst(_("lead RM")))
+    team = StaffMultipleChoiceField(queryset=staff_users(), required=False, label=capfirst(_("coverage team")))
+    reason = forms.CharField(label=capfirst(_("reason")), max_length=500, required=False,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, subject_is_group: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in (("rm",) if subject_is_group else ("lead_rm", "team")):
+            self.fields.pop(name)
+
+    def service_kwargs(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "team" and v not in (None, "")}
+        if "team" in self.fields:
+            data["team"] = list(self.cleaned_data["team"])  # pre-filled with the current team
+        return data
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def __init__(self, *args, user, **kwargs):
+    user = None
+
+    def bind_user(self, user) -> None:
         self.user = user
-        super().__init__(*args, **kwargs)
+        self.queryset = Person.objects.for_user(user).order_by("name")
 
     def label_from_instance(self, obj):
         return f"{obj.name} ({obj.id_number_for(self.user)})"
 
 
-class ControlLinkForm(forms.Form):
+class ControlLinkForm(UserFormMixin, forms.Form):
     """A parent (an enterprise by credit code, or a person) of the enterprise whose page this is."""
 
-    parent_uscc = CreditCodeField(label=capfirst(_("parent enterprise (credit code)")), required=False)
-    parent_person = forms.ModelChoiceField(queryset=Person.objects.none(), required=False,
-                                           label=capfirst(_("or parent person")))
+    field_map = {"parent_enterprise": "parent_uscc", "child": "parent_uscc"}
+
+    parent_uscc = EnterpriseCodeField(label=capfirst(_("parent enterprise (credit code)")), required=False)
+    parent_person = PersonChoiceField(queryset=Person.objects.none(), required=False,
+                                      label=capfirst(_("or parent person")))
     share_pct = forms.DecimalField(label=capfirst(_("share %")), max_digits=7, decimal_places=4, min_value=0,
                                    max_value=100)
     control_type = forms.ChoiceField(choices=ControlType.choices, label=capfirst(_("control type")))
     note = forms.CharField(label=capfirst(_("note")), max_length=200, required=False)
 
-    needs_user = True
-    field_map = {"parent_enterprise": "parent_uscc"}
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-        self.fields["parent_person"] = PersonChoiceField(
-            queryset=Person.objects.for_user(user).order_by("name"), required=False,
-            label=capfirst(_("or parent person")), user=user,
-        )
-
     def clean(self):
         data = super().clean()
-        code, person = data.get("parent_uscc"), data.get("parent_person")
         if "parent_uscc" in self.errors:
             return data
-        if bool(code) == bool(person):
-            raise ValidationError(
+        if bool(data.get("parent_uscc")) == bool(data.get("parent_person")):
+            raise forms.ValidationError(
                 _("Give exactly one parent: an enterprise's credit code or a person."), code="one_parent"
             )
-        data["parent_enterprise"] = None
-        if code:
-            # Both ends of a link must be the user's (the service re-checks): look only among them.
-            try:
-                data["parent_enterprise"] = _enterprise_by_uscc(Enterprise.objects.for_user(self.user), code)
-            except ValidationError as exc:
-                self.add_error("parent_uscc", exc)
         return data
 
     @classmethod
@@ -211,12 +244,16 @@ class ControlLinkForm(forms.Form):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {
-            "parent_enterprise": data["parent_enterprise"],
+            "parent_enterprise": data["parent_uscc"],
             "parent_person": data["parent_person"],
             "share_pct": data["share_pct"],
             "control_type": data["control_type"],
             "note": data["note"],
         }
+
+
+class RegistryLookupForm(forms.Form):
+    uscc = CreditCodeField(label=capfirst(_("unified social credit code")))
 
 
 class InteractionForm(forms.ModelForm):
@@ -229,6 +266,7 @@ class InteractionForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs):
+        kwargs.pop("user", None)
         super().__init__(*args, **kwargs)
         self.fields["kind"].initial = InteractionKind.VISIT
 
@@ -242,6 +280,10 @@ class FinancialStatementForm(forms.ModelForm):
             "source",
         ]
         widgets = {"period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("user", None)
+        super().__init__(*args, **kwargs)
 
     def _post_clean(self):
         # The statement's enterprise is set by the service; only validate the fields here.

@@ -11,7 +11,6 @@ from simple_history.models import HistoricalRecords
 
 from clients.reference import REGION_CHOICES, industry_label
 from clients.validators import validate_industry_code, validate_resident_id, validate_uscc
-from staff.access import sees_unmasked_identity, visible_enterprises, visible_groups
 from staff.models import Branch
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -38,7 +37,16 @@ class Rating(models.TextChoices):
 
 class EnterpriseQuerySet(models.QuerySet):
     def for_user(self, user):
-        return visible_enterprises(user, self)
+        """The user's full record (clients.access): the reach every page and endpoint of client data
+        starts from. Counterparties and registry cards are asked for explicitly."""
+        from clients.access import full_enterprises
+
+        return full_enterprises(user, self)
+
+    def counterparties_for(self, user):
+        from clients.access import counterparty_enterprises
+
+        return counterparty_enterprises(user, self)
 
 
 class Enterprise(models.Model):
@@ -66,6 +74,11 @@ class Enterprise(models.Model):
         on_delete=models.SET_NULL, related_name="enterprises",
     )
     internal_rating = models.CharField(_("internal rating"), max_length=3, choices=Rating.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Who put it on file; an unowned prospect is in its recorder's full record."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
@@ -84,23 +97,37 @@ class Enterprise(models.Model):
     def industry_label(self) -> str:
         return industry_label(self.industry)
 
+    @property
+    def is_unowned(self) -> bool:
+        """No branch owns it and no RM serves it: a prospect any branch may claim."""
+        return self.branch_id is None and self.rm_id is None
+
 
 class PersonQuerySet(models.QuerySet):
     def for_user(self, user):
-        """A person is visible where they control or manage a visible enterprise."""
-        links = ControlLink.objects.filter(child__in=Enterprise.objects.for_user(user)).values("parent_person")
-        roles = KeyPerson.objects.filter(enterprise__in=Enterprise.objects.for_user(user)).values("person")
-        return self.filter(models.Q(pk__in=links) | models.Q(pk__in=roles))
+        """Persons who control or manage an enterprise of the user's full record, or whom they recorded."""
+        from clients.access import persons_in_reach
+
+        return persons_in_reach(user, self)
 
 
 class Person(models.Model):
-    """A natural person who controls or manages enterprises (实际控制人, key managers).
+    """A natural person who controls or manages enterprises (实际控制人, key managers), as recorded by one
+    user (or by head office and its systems, `recorded_by` empty).
 
-    The identity number is personal data: pages and API show it masked except to head office."""
+    The identity number is personal data: pages and API show it masked except to head office, and no
+    answer may confirm a number to someone who cannot see it. So a number is unique per recorder, not
+    across the bank: recording a person whom somebody else recorded creates the recorder's own row
+    and says nothing about the other. Rows with the same number are the same natural person for the
+    control tree (clients.control works on the number), which head office sees whole."""
 
     name = models.CharField(_("name"), max_length=100)
     id_number = models.CharField(
-        _("resident ID number"), max_length=18, unique=True, validators=[validate_resident_id]
+        _("resident ID number"), max_length=18, db_index=True, validators=[validate_resident_id]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
     history = HistoricalRecords(excluded_fields=["id_number"])
 
@@ -110,11 +137,23 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number", "recorded_by"], name="person_unique_per_recorder",
+                violation_error_message=_("You have already recorded a person with this ID number."),
+            ),
+            models.UniqueConstraint(
+                fields=["id_number"], condition=models.Q(recorded_by__isnull=True),
+                name="person_unique_head_office",
+                violation_error_message=_("A person with this ID number already exists."),
+            ),
+        ]
 
     def __str__(self):
         return self.name
 
     def id_number_for(self, user) -> str:
+        from clients.access import sees_unmasked_identity
         from clients.validators import mask_identity
 
         return self.id_number if sees_unmasked_identity(user) else mask_identity(self.id_number)
@@ -156,7 +195,10 @@ class Tier(models.TextChoices):
 
 class GroupClientQuerySet(models.QuerySet):
     def for_user(self, user):
-        return visible_groups(user, self)
+        """The groups in the user's reach (clients.access)."""
+        from clients.access import groups_in_reach
+
+        return groups_in_reach(user, self)
 
 
 class GroupClient(models.Model):
@@ -214,9 +256,10 @@ class ControlType(models.TextChoices):
 
 class ControlLinkQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Visible where the child or the parent enterprise is."""
-        visible = Enterprise.objects.for_user(user)
-        return self.filter(models.Q(child__in=visible) | models.Q(parent_enterprise__in=visible))
+        """Visible where the child or the parent enterprise is in the user's full record."""
+        from clients.access import restrict_to_full
+
+        return restrict_to_full(user, self, "child", "parent_enterprise")
 
 
 class ControlLink(models.Model):
@@ -319,10 +362,12 @@ class GroupMembership(models.Model):
 
 
 class DependentQuerySet(models.QuerySet):
-    """Records that hang off an enterprise are visible where the enterprise is."""
+    """Records that hang off an enterprise are part of its full record."""
 
     def for_user(self, user):
-        return self.filter(enterprise__in=Enterprise.objects.for_user(user))
+        from clients.access import restrict_to_full
+
+        return restrict_to_full(user, self, "enterprise")
 
 
 class PeriodType(models.TextChoices):
@@ -417,7 +462,9 @@ class BankAccount(models.Model):
 
 class BalanceQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(account__enterprise__in=Enterprise.objects.for_user(user))
+        from clients.access import restrict_to_full
+
+        return restrict_to_full(user, self, "account__enterprise")
 
 
 class AccountBalance(models.Model):
@@ -478,3 +525,133 @@ class Interaction(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+# --- ownership: claims and four-eyes change requests ---------------------------------------------------------
+
+
+class EnterpriseClaim(models.Model):
+    """An unowned prospect claimed for a branch (客户认领): who claimed it, for which branch, when.
+
+    Written by `clients.services.enterprise_claim`; a second claim is refused and names the holder."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="claims"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("claimed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField(_("claimed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-claimed_at"]
+
+    def __str__(self):
+        return f"{self.enterprise} @ {self.branch}"
+
+
+class ChangeRequestKind(models.TextChoices):
+    TRANSFER = "transfer", _("Transfer of ownership")
+    CONTROL_LINK = "control_link", _("Control link")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPLIED = "applied", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ChangeRequestQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Requests the user made, and those waiting for (or decided by) an approver of their reach."""
+        from clients.approvals import requests_in_reach
+
+        return requests_in_reach(user, self)
+
+
+class ChangeRequest(models.Model):
+    """A change to sensitive client data that waits for the branch heads concerned (four eyes).
+
+    - transfer: the owning branch and RM of an enterprise, or the branch, lead RM and coverage team
+      of a group client (`payload` holds the requested values, `before` the values when asked);
+    - control_link: a link that would bring enterprises outside the requester's full record into a
+      group they cover, or change the membership of a group they do not cover.
+
+    Each side (a branch: the giving and the receiving one) is approved by a branch head whose subtree
+    holds it, or by head office; the request is applied when every side has approved. Who asked, who
+    approved and when stay on the request and its approvals."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeRequestKind.choices)
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="change_requests",
+    )
+    group = models.ForeignKey(
+        GroupClient, verbose_name=_("group client"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="change_requests",
+    )
+    payload = models.JSONField(_("requested change"), default=dict)
+    before = models.JSONField(_("values when asked"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    sides = models.ManyToManyField(Branch, verbose_name=_("branches that approve"), related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+    history = HistoricalRecords(m2m_fields=[sides])
+
+    objects = ChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status", "-requested_at"], name="changerequest_open")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(enterprise__isnull=False) | models.Q(group__isnull=False),
+                name="changerequest_has_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def subject(self):
+        return self.group if self.group_id else self.enterprise
+
+
+class ChangeApproval(models.Model):
+    """One side's approval of a change request: which branch it speaks for, who, when."""
+
+    request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="approvals")
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["approved_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "branch"], name="changeapproval_one_per_side")
+        ]
+
+    def __str__(self):
+        return f"{self.request} / {self.branch}"

@@ -1,10 +1,15 @@
-"""Enterprises made visible by a group: its derived members (the core included)."""
+"""Where clients data makes counterparties (clients.access): the other end of a control link whose
+parent or child is in the user's full record. (Group members are the full record itself.)"""
 
-from staff.access import register_enterprise_source
+from django.db.models import Exists, OuterRef, Q
+
+from clients.access import register_counterparty_source
 
 
-@register_enterprise_source
-def group_members(groups):
-    from clients.models import GroupMembership
+@register_counterparty_source
+def control_link_ends(groups, full) -> Q:
+    from clients.models import ControlLink
 
-    return GroupMembership.objects.filter(group__in=groups).values("enterprise_id")
+    return Q(Exists(ControlLink.objects.filter(parent_enterprise_id=OuterRef("pk"), child_id__in=full))) | Q(
+        Exists(ControlLink.objects.filter(child_id=OuterRef("pk"), parent_enterprise_id__in=full))
+    )

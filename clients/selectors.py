@@ -214,6 +214,11 @@ def enterprise_list(*, user, filters: dict | None = None):
     return EnterpriseFilterSet(filters or {}, queryset=qs, user=user).qs
 
 
+def enterprise_financials(*, enterprise: Enterprise, limit: int = 12):
+    """The enterprise's latest statements, newest first (one query)."""
+    return FinancialStatement.objects.filter(enterprise=enterprise).order_by("-period_end")[:limit]
+
+
 def enterprise_control_links(*, enterprise: Enterprise):
     """(parents, children) of an enterprise: the links above and below it (two queries)."""
     parents = (
@@ -381,3 +386,28 @@ def control_link_history(*, enterprise: Enterprise, limit: int = 20):
         .select_related("history_user__profile", "parent_enterprise", "parent_person", "child")
         .order_by("-history_date", "-history_id")[:limit]
     )
+
+
+# --- counterparty view, registry card, change requests -------------------------------------------------------
+
+
+def counterparty_control_links(*, user, enterprise: Enterprise) -> list:
+    """Control links between a counterparty and the user's full record (one query)."""
+    return list(
+        ControlLink.objects.for_user(user).filter(Q(child=enterprise) | Q(parent_enterprise=enterprise))
+        .select_related("parent_enterprise", "child").order_by("-share_pct", "pk")
+    )
+
+
+def change_requests_for(*, user, limit: int = 100):
+    """(waiting for the user's approval, the user's own, the others in their reach), newest first."""
+    from clients import approvals
+    from clients.models import ChangeRequest
+
+    base = ChangeRequest.objects.select_related("enterprise", "group", "requested_by__profile", "decided_by__profile")
+    waiting = list(approvals.waiting_for(user).select_related(
+        "enterprise", "group", "requested_by__profile").prefetch_related("sides")[:limit])
+    mine = list(base.filter(requested_by=user).prefetch_related("sides")[:limit])
+    seen = {r.pk for r in waiting} | {r.pk for r in mine}
+    others = [r for r in base.for_user(user).prefetch_related("sides")[:limit] if r.pk not in seen]
+    return waiting, mine, others

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.htmx.VaryOnHtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -178,7 +179,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.base.exception_handler",
+    # Scoped throttles: recording persons (ID numbers are personal data) and registry lookups.
+    "DEFAULT_THROTTLE_RATES": {
+        "persons": env_str("THROTTLE_PERSONS", "60/hour"),
+        "registry": env_str("THROTTLE_REGISTRY", "600/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Group-client CRM API",
@@ -198,6 +204,10 @@ SPECTACULAR_SETTINGS = {
         "FlowKindEnum": "chains.models.FlowKind",
     },
 }
+
+# --- Four eyes -------------------------------------------------------------------------------
+# A unified credit limit moved by more than this factor (up or down) needs an explicit confirmation.
+LIMIT_CHANGE_CONFIRM_FACTOR = env_int("LIMIT_CHANGE_CONFIRM_FACTOR", 10)
 
 # --- Imports (chains/imports) ------------------------------------------------------------------
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # command line and API

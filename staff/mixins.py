@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 
-from staff.access import scope_for
+from staff.scope import scope_for
 
 
 class ScopedQuerysetMixin:

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from chains.imports.services import import_records
 from chains.models import Channel, Flow, FlowKind
 from clients.validators import normalize_uscc
-from config.api import ScopedViewSetMixin
+from core.api.base import ScopedViewSetMixin
 
 # --- filters ----------------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from chains.imports.errors import ErrorList, ImportFileError, ImportResult
 from chains.imports.reader import ROW, Columns
-from staff.access import scope_for
+from staff.scope import scope_for
 
 PREVIEW_ROWS = 10
 

@@ -18,7 +18,7 @@ from chains.imports.engine import Importer
 from chains.imports.errors import ErrorList, ImportResult
 from chains.imports.flows import unknown_code_message
 from chains.imports.reader import ROW, Columns
-from staff.access import scope_for
+from staff.scope import scope_for
 
 
 class _FrameImporter(Importer):

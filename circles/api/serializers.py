@@ -1,63 +1,23 @@
 """Serializers of the circles API.
 
-Enterprises travel by their unified social credit code (`*_uscc`), resolved among the enterprises
-the user may link (circles.selectors.linkable_enterprises): anything else answers like an unknown
-code. Serializers only parse and represent; the viewsets hand `validated_data` to circles.services,
+Enterprises travel by their unified social credit code (`*_uscc`), resolved by the one "may name"
+resolver (clients.access): any enterprise on file may be named; the services decide what the record
+may touch. Serializers only parse and represent; the viewsets hand `validated_data` to circles.services,
 which check permissions and rules, write atomically and record history.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from circles.models import CircleMember, Guarantee
-from circles.selectors import linkable_enterprises
-from clients.models import Enterprise, GroupClient
-from clients.validators import normalize_uscc
-
-
-@extend_schema_field({"type": "string", "example": "91520100MA6DNQ5X1E",
-                      "description": "Unified social credit code (18 characters)."})
-class EnterpriseUsccField(serializers.SlugRelatedField):
-    default_error_messages = {
-        "does_not_exist": _("No enterprise with this credit code."),
-        "invalid": _("Give a credit code as text."),
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Enterprise.objects.all())
-        super().__init__(slug_field="uscc", **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return linkable_enterprises(user=getattr(request, "user", None))
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(normalize_uscc(data))
-
-
-class ScopedGroupField(serializers.PrimaryKeyRelatedField):
-    """A group client by id, among those the user sees (others answer as unknown)."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return GroupClient.objects.for_user(getattr(request, "user", None))
-
-
-class EnterpriseBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Enterprise
-        fields = ["id", "name", "uscc", "is_client"]
-        read_only_fields = fields
+from clients.api.fields import EnterpriseBriefSerializer, EnterpriseCodeField, GroupInReachField
 
 
 class CircleMemberSerializer(serializers.ModelSerializer):
-    group = ScopedGroupField(queryset=GroupClient.objects.all())
-    enterprise_uscc = EnterpriseUsccField(source="enterprise")
+    group = GroupInReachField()
+    enterprise_uscc = EnterpriseCodeField(source="enterprise")
     enterprise = EnterpriseBriefSerializer(read_only=True)
 
     class Meta:
@@ -79,8 +39,8 @@ class CircleMemberUpdateSerializer(CircleMemberSerializer):
 
 
 class GuaranteeSerializer(serializers.ModelSerializer):
-    guarantor_uscc = EnterpriseUsccField(source="guarantor")
-    borrower_uscc = EnterpriseUsccField(source="borrower")
+    guarantor_uscc = EnterpriseCodeField(source="guarantor")
+    borrower_uscc = EnterpriseCodeField(source="borrower")
     guarantor = EnterpriseBriefSerializer(read_only=True)
     borrower = EnterpriseBriefSerializer(read_only=True)
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)

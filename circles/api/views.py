@@ -1,6 +1,6 @@
 """API viewsets of the circles app: circle members and guarantees.
 
-Reads start from `Model.objects.for_user(user)` (config.api's base viewset) with the joins a list
+Reads start from `Model.objects.for_user(user)` (core.api.base's viewset) with the joins a list
 needs, so a list costs the same number of queries for 3 rows or 3,000. Writes validate in the
 serializer, then call circles.services with the acting user (permission, rules, history).
 """
@@ -11,7 +11,7 @@ from circles import services
 from circles.api.serializers import CircleMemberSerializer, CircleMemberUpdateSerializer, GuaranteeSerializer
 from circles.filtersets import CircleMemberFilterSet, GuaranteeFilterSet
 from circles.models import CircleMember, Guarantee
-from config.api import ScopedModelViewSet
+from core.api.base import ScopedModelViewSet
 
 
 class CircleMemberViewSet(ScopedModelViewSet):
@@ -31,15 +31,15 @@ class CircleMemberViewSet(ScopedModelViewSet):
         return CircleMemberSerializer
 
     def perform_create(self, serializer):
-        serializer.instance = services.circle_member_add(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.call(services.circle_member_add, serializer=serializer,
+                                        **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.circle_member_update(
-            user=self.request.user, member=serializer.instance, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.circle_member_update, serializer=serializer,
+                                        member=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.circle_member_remove(user=self.request.user, member=instance)
+        self.call(services.circle_member_remove, member=instance)
 
 
 class GuaranteeViewSet(ScopedModelViewSet):
@@ -53,15 +53,15 @@ class GuaranteeViewSet(ScopedModelViewSet):
         return queryset.select_related("guarantor", "borrower").order_by("-start_date", "pk")
 
     def perform_create(self, serializer):
-        serializer.instance = services.guarantee_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.call(services.guarantee_create, serializer=serializer,
+                                        **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.guarantee_update(
-            user=self.request.user, guarantee=serializer.instance, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.guarantee_update, serializer=serializer,
+                                        guarantee=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.guarantee_delete(user=self.request.user, guarantee=instance)
+        self.call(services.guarantee_delete, guarantee=instance)
 
 
 

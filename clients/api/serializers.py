@@ -14,119 +14,44 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from clients import selectors
+from clients.access import Reach
+from clients.api.fields import EnterpriseBriefSerializer, EnterpriseCodeField, UsccField
 from clients.models import (
     AccountBalance,
     BankAccount,
+    ChangeApproval,
+    ChangeRequest,
     ControlLink,
     Enterprise,
     FinancialStatement,
     GroupClient,
     Interaction,
-    KeyPerson,
     Person,
+    Rating,
 )
-from clients.validators import normalize_uscc, validate_uscc
-from staff.models import Branch
-
-User = get_user_model()
-
-
-# --- natural-key fields ---------------------------------------------------------------------------------
-
-
-class UsccField(serializers.CharField):
-    """A credit code as typed by people: spaces, dashes and lower case are normalised away."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 40)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        return normalize_uscc(super().to_internal_value(data))
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "example": "91520100MA6DNQ5X1E",
-        "description": "Unified social credit code (18 characters).",
-    }
-)
-class EnterpriseByUsccField(serializers.SlugRelatedField):
-    """An enterprise given by its credit code, looked up among the enterprises the user may see."""
-
-    default_error_messages = {
-        "does_not_exist": _("No enterprise with this credit code."),
-        "invalid": _("Give a credit code as text."),
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Enterprise.objects.all())
-        super().__init__(slug_field="uscc", **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        return Enterprise.objects.for_user(user)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(normalize_uscc(data))
-
-
-class StaffByUsernameField(serializers.SlugRelatedField):
-    """A member of staff (a login with a staff profile) given by username."""
-
-    default_error_messages = {"does_not_exist": _("No staff member with this username.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", User.objects.filter(profile__isnull=False))
-        super().__init__(slug_field="username", **kwargs)
-
-
-class BranchByCodeField(serializers.SlugRelatedField):
-    default_error_messages = {"does_not_exist": _("No branch with this code.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Branch.objects.all())
-        super().__init__(slug_field="code", **kwargs)
+from clients.validators import validate_uscc
+from staff.api.fields import BranchByCodeField, StaffByUsernameField
 
 
 class PersonByIdField(serializers.PrimaryKeyRelatedField):
-    """A person by id: one the user can see, or one not yet attached to any enterprise (just created
-    through `persons`, so that it can be linked as a controller)."""
+    """A person by id, among the persons in the user's reach (those who control or manage their full
+    record, and those they recorded themselves)."""
 
     default_error_messages = {"does_not_exist": _("No person with this id.")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", Person.objects.all())
+        kwargs.setdefault("queryset", Person.objects.none())
         super().__init__(**kwargs)
 
     def get_queryset(self):
         request = self.context.get("request")
-        user = getattr(request, "user", None)
-        attached = Q(Exists(ControlLink.objects.filter(parent_person=OuterRef("pk")))) | Q(
-            Exists(KeyPerson.objects.filter(person=OuterRef("pk")))
-        )
-        visible = Person.objects.for_user(user).values("pk")
-        return Person.objects.filter(Q(pk__in=visible) | ~attached)
-
-
-class BriefEnterpriseSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Enterprise
-        fields = ["uscc", "name", "is_client"]
-        read_only_fields = fields
+        return Person.objects.for_user(getattr(request, "user", None))
 
 
 # --- enterprises -------------------------------------------------------------------------------------------
@@ -135,15 +60,22 @@ class BriefEnterpriseSerializer(serializers.ModelSerializer):
 class EnterpriseSerializer(serializers.ModelSerializer):
     uscc = UsccField(
         help_text=_("Unified social credit code (GB 32100-2015); the enterprise's key in this API."),
-        validators=[
-            validate_uscc,
-            UniqueValidator(
-                Enterprise.objects.all(), message=_("An enterprise with this credit code already exists.")
-            ),
-        ],
+        validators=[validate_uscc],
     )
-    branch = BranchByCodeField(required=False, allow_null=True, help_text=_("Owning branch code."))
+    branch = BranchByCodeField(
+        required=False, allow_null=True,
+        help_text=_("Owning branch code. Set by head office; others record for their own branch or leave "
+                    "it empty with claim=false (an unowned prospect); it changes by transfer."),
+    )
     rm = StaffByUsernameField(required=False, allow_null=True, help_text=_("Username of the RM."))
+    internal_rating = serializers.ChoiceField(
+        choices=Rating.choices, required=False, allow_blank=True,
+        help_text=_("Set by risk officers and head office (the rating action)."),
+    )
+    claim = serializers.BooleanField(
+        write_only=True, required=False, default=True,
+        help_text=_("On creation: claim it for your branch (default) or record an unowned prospect."),
+    )
     industry_label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -160,10 +92,42 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             "branch",
             "rm",
             "internal_rating",
+            "claim",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []  # uniqueness is the service's (model) check, named on `uscc`
+
+
+class RegistryCardSerializer(serializers.ModelSerializer):
+    """The registry card: what anyone with a role may learn of an enterprise by its exact credit code."""
+
+    owning_branch = BranchByCodeField(source="branch", read_only=True, allow_null=True)
+    owning_branch_name = serializers.CharField(source="branch.name", read_only=True, allow_null=True, default=None)
+    reach = serializers.SerializerMethodField(help_text=_("full, counterparty or registry: what you may open."))
+
+    class Meta:
+        model = Enterprise
+        fields = ["uscc", "name", "is_client", "owning_branch", "owning_branch_name", "reach"]
+        read_only_fields = fields
+
+    def get_reach(self, obj) -> str:
+        from clients.access import reach
+
+        request = self.context.get("request")
+        return str(reach(getattr(request, "user", None), obj))
+
+
+class RatingSerializer(serializers.Serializer):
+    internal_rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True)
+
+
+class LimitSerializer(serializers.Serializer):
+    unified_credit_limit = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0"))
+    confirm = serializers.BooleanField(
+        default=False, help_text=_("Needed when the new limit is far above or below the current one.")
+    )
 
 
 # --- group clients ------------------------------------------------------------------------------------------
@@ -172,20 +136,17 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 class GroupClientSerializer(serializers.ModelSerializer):
     """The brief form used in lists and for writes."""
 
-    core_enterprise_uscc = EnterpriseByUsccField(
-        source="core_enterprise",
-        write_only=True,
-        validators=[
-            UniqueValidator(
-                GroupClient.objects.all(), message=_("This enterprise is already the core of a group client.")
-            )
-        ],
-        help_text=_("Credit code of the core enterprise."),
+    core_enterprise_uscc = EnterpriseCodeField(
+        source="core_enterprise", write_only=True, reach=Reach.FULL, help_text=_("Credit code of the core enterprise."),
     )
-    core_enterprise = BriefEnterpriseSerializer(read_only=True)
-    lead_rm = StaffByUsernameField(help_text=_("Username of the lead RM."))
+    core_enterprise = EnterpriseBriefSerializer(read_only=True)
+    lead_rm = StaffByUsernameField(required=False, help_text=_("Username of the lead RM (an RM leads what they record)."))
     team = StaffByUsernameField(many=True, required=False, help_text=_("Usernames of the coverage team."))
-    branch = BranchByCodeField(help_text=_("Branch code."))
+    branch = BranchByCodeField(required=False, help_text=_("Branch code (an RM records for their own branch)."))
+    unified_credit_limit = serializers.DecimalField(
+        max_digits=20, decimal_places=2, required=False, min_value=Decimal("0"),
+        help_text=_("Set by head office here, or by risk officers with the limit action."),
+    )
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -205,6 +166,7 @@ class GroupClientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []  # the service names the field (one group per core)
 
 
 class GroupMemberSerializer(serializers.Serializer):
@@ -280,7 +242,7 @@ class GroupClientDetailSerializer(GroupClientSerializer):
 class ControlLinkSerializer(serializers.ModelSerializer):
     """Parent is an enterprise (`parent_uscc`) or a person (`parent_person`, an id), never both."""
 
-    parent_uscc = EnterpriseByUsccField(
+    parent_uscc = EnterpriseCodeField(
         source="parent_enterprise",
         required=False,
         allow_null=True,
@@ -290,7 +252,7 @@ class ControlLinkSerializer(serializers.ModelSerializer):
         required=False, allow_null=True, help_text=_("Id of the parent person (or give parent_uscc).")
     )
     parent_name = serializers.SerializerMethodField()
-    child_uscc = EnterpriseByUsccField(source="child", help_text=_("Credit code of the child enterprise."))
+    child_uscc = EnterpriseCodeField(source="child", help_text=_("Credit code of the child enterprise."))
     child_name = serializers.CharField(source="child.name", read_only=True)
     share_pct = serializers.DecimalField(
         max_digits=7,
@@ -365,9 +327,8 @@ class ControlLinkSerializer(serializers.ModelSerializer):
 
 
 class FinancialStatementSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(
-        source="enterprise", help_text=_("Credit code of the enterprise.")
-    )
+    enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
+                                          help_text=_("Credit code of the enterprise."))
     debt_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
     current_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
 
@@ -399,9 +360,8 @@ class FinancialStatementSerializer(serializers.ModelSerializer):
 
 
 class BankAccountSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(
-        source="enterprise", help_text=_("Credit code of the enterprise.")
-    )
+    enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
+                                          help_text=_("Credit code of the enterprise."))
     latest_balance = serializers.DecimalField(
         max_digits=20, decimal_places=2, read_only=True, allow_null=True
     )
@@ -438,16 +398,15 @@ class PersonSerializer(serializers.ModelSerializer):
 
     id_number = serializers.CharField(
         max_length=18,
-        validators=[
-            UniqueValidator(Person.objects.all(), message=_("A person with this ID number already exists."))
-        ],
-        help_text=_("Resident ID number; answers show it masked except to head office."),
+        help_text=_("Resident ID number; answers show it masked except to head office. Recording a number "
+                    "someone else recorded creates your own record of the person and tells nothing of theirs."),
     )
 
     class Meta:
         model = Person
         fields = ["id", "name", "id_number"]
         read_only_fields = ["id"]
+        validators: list = []
 
     def validate_id_number(self, value):
         from django.core.exceptions import ValidationError as DjangoValidationError
@@ -469,12 +428,66 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    enterprise_uscc = EnterpriseByUsccField(
-        source="enterprise", help_text=_("Credit code of the enterprise.")
-    )
+    enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
+                                          help_text=_("Credit code of the enterprise."))
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Interaction
         fields = ["id", "enterprise_uscc", "staff", "kind", "occurred_at", "subject", "notes"]
         read_only_fields = ["id", "staff"]
+
+
+# --- change requests -----------------------------------------------------------------------------------------
+
+
+class ChangeApprovalSerializer(serializers.ModelSerializer):
+    branch = BranchByCodeField(read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChangeApproval
+        fields = ["branch", "approved_by", "approved_at"]
+        read_only_fields = fields
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    enterprise = EnterpriseBriefSerializer(read_only=True)
+    group = serializers.PrimaryKeyRelatedField(read_only=True)
+    sides = BranchByCodeField(many=True, read_only=True)
+    approvals = ChangeApprovalSerializer(many=True, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["id", "kind", "status", "enterprise", "group", "payload", "before", "reason", "sides", "approvals",
+                  "requested_by", "requested_at", "decided_by", "decided_at", "decision_note"]
+        read_only_fields = fields
+
+
+class TransferRequestSerializer(serializers.Serializer):
+    """Ask to transfer an enterprise (owning branch, RM) or a group client (branch, lead RM, team)."""
+
+    enterprise_uscc = EnterpriseCodeField(source="enterprise", required=False, reach=Reach.FULL)
+    group = serializers.IntegerField(required=False, help_text=_("Id of a group client in your reach."))
+    branch = BranchByCodeField(required=False)
+    rm = StaffByUsernameField(required=False)
+    lead_rm = StaffByUsernameField(required=False)
+    team = StaffByUsernameField(many=True, required=False)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if ("enterprise" in attrs) == ("group" in attrs):
+            raise serializers.ValidationError({"enterprise_uscc": [_("Name either an enterprise or a group client.")]})
+        if "group" in attrs:
+            request = self.context.get("request")
+            group = GroupClient.objects.for_user(getattr(request, "user", None)).filter(pk=attrs["group"]).first()
+            if group is None:
+                raise serializers.ValidationError({"group": [_("No group client with this id.")]})
+            attrs["group"] = group
+        return attrs
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

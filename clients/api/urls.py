@@ -12,4 +12,6 @@ router.register("financial-statements", views.FinancialStatementViewSet, basenam
 router.register("accounts", views.BankAccountViewSet, basename="account")
 router.register("persons", views.PersonViewSet, basename="person")
 router.register("interactions", views.InteractionViewSet, basename="interaction")
+router.register("registry", views.RegistryViewSet, basename="registry")
+router.register("change-requests", views.ChangeRequestViewSet, basename="change-request")
 urlpatterns = router.urls

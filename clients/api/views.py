@@ -1,6 +1,6 @@
 """API viewsets of the clients app.
 
-Reads start from `Model.objects.for_user(user)` (config.api's base viewset) and add the joins a
+Reads start from `Model.objects.for_user(user)` (core.api.base's viewset) and add the joins a
 list needs, so a list costs the same number of queries for 3 rows or 3,000. Writes validate in the
 serializer, then call the service in `clients.services` with the acting user: the service checks
 the permission again, writes atomically and records the user in the change history.
@@ -14,28 +14,35 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import permissions, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
-from clients import services
+from clients import access, approvals, services
 from clients.api.serializers import (
     AccountBalanceSerializer,
     BankAccountSerializer,
+    ChangeRequestSerializer,
     ControlLinkSerializer,
+    DecisionSerializer,
     EnterpriseSerializer,
     FinancialStatementSerializer,
     GroupClientDetailSerializer,
     GroupClientSerializer,
     InteractionSerializer,
+    LimitSerializer,
     PersonSerializer,
+    RatingSerializer,
+    RegistryCardSerializer,
+    TransferRequestSerializer,
 )
 from clients.filtersets import (
     AccountBalanceFilterSet,
@@ -49,6 +56,7 @@ from clients.filtersets import (
 from clients.models import (
     AccountBalance,
     BankAccount,
+    ChangeRequest,
     ControlLink,
     Enterprise,
     FinancialStatement,
@@ -58,45 +66,12 @@ from clients.models import (
     Person,
 )
 from clients.validators import normalize_uscc
-from config.api import ScopedModelViewSet
-from staff.access import scope_for
+from core.api.base import ErrorDocumentingAutoSchema, ScopedModelViewSet
+from core.errors import call_service
+from core.permissions import LimitSetter
 
 READ_CREATE = ["get", "post", "head", "options"]
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
-
-
-class ClientEditorOrReadOnly(permissions.BasePermission):
-    """Anyone in scope reads; only roles that may change client data write (risk officers read).
-
-    Checked before validation so that a read-only role gets 403, not a 400 about its payload."""
-
-    message = _("Your role may not change client data.")
-
-    def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or scope_for(request.user).can_edit_clients
-
-
-def run_service(serializer, service, **kwargs):
-    """Call a service; turn the model-level errors it raises into errors named by the API's fields
-    (the model says `core_enterprise`, the API says `core_enterprise_uscc`)."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        names = {}
-        for name, field in serializer.fields.items():
-            if not field.read_only:
-                names[field.source] = name
-        detail: dict[str, list[str]] = {}
-        for field, errors in exc.error_dict.items():
-            key = "non_field_errors" if field == "__all__" else names.get(field, field)
-            detail.setdefault(key, []).extend(m for e in errors for m in e.messages)
-        raise serializers.ValidationError(detail) from exc
-
-
-class ClientsViewSetMixin:
-    permission_classes = [permissions.IsAuthenticated, ClientEditorOrReadOnly]
 
 
 # --- enterprises -------------------------------------------------------------------------------------------
@@ -114,7 +89,7 @@ class ClientsViewSetMixin:
     update=extend_schema(summary="Replace an enterprise's data"),
     partial_update=extend_schema(summary="Change some of an enterprise's data"),
 )
-class EnterpriseViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class EnterpriseViewSet(ScopedModelViewSet):
     """Enterprises (法人客户), addressed by their unified social credit code. No deletion."""
 
     queryset = Enterprise.objects.all()
@@ -132,18 +107,25 @@ class EnterpriseViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         return super().get_object()
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            serializer, services.enterprise_create, user=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.enterprise_create, serializer=serializer,
+                                        **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = run_service(
-            serializer,
-            services.enterprise_update,
-            user=self.request.user,
-            enterprise=serializer.instance,
-            **serializer.validated_data,
-        )
+        data = dict(serializer.validated_data)
+        data.pop("claim", None)
+        serializer.instance = self.call(services.enterprise_update, serializer=serializer,
+                                        enterprise=serializer.instance, **data)
+
+    @extend_schema(summary="Set or clear the internal rating (risk officers and head office)",
+                   request=RatingSerializer, responses=EnterpriseSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, LimitSetter])
+    def rating(self, request, uscc=None):
+        enterprise = self.get_object()
+        data = RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enterprise = self.call(services.enterprise_rating_set, serializer=data, enterprise=enterprise,
+                               rating=data.validated_data["internal_rating"])
+        return Response(EnterpriseSerializer(enterprise, context=self.get_serializer_context()).data)
 
 
 # --- group clients ------------------------------------------------------------------------------------------
@@ -170,7 +152,7 @@ class EnterpriseViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         responses={200: GroupClientDetailSerializer},
     ),
 )
-class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class GroupClientViewSet(ScopedModelViewSet):
     """Group clients (集团客户). Membership is derived from control links, never written here."""
 
     queryset = GroupClient.objects.all()
@@ -196,21 +178,28 @@ class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         )
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            serializer, services.group_client_create, user=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.group_client_create, serializer=serializer,
+                                        **serializer.validated_data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
-        serializer.instance = run_service(
-            serializer,
-            services.group_client_update,
-            user=self.request.user,
-            group=serializer.instance,
-            team=team,
-            **data,
-        )
+        serializer.instance = self.call(services.group_client_update, serializer=serializer,
+                                        group=serializer.instance, team=team, **data)
+
+    @extend_schema(summary="Set the unified credit limit (risk officers and head office)",
+                   description="A limit more than LIMIT_CHANGE_CONFIRM_FACTOR times above or below the current one "
+                               "is refused on `unified_credit_limit` until `confirm` is true.",
+                   request=LimitSerializer, responses=GroupClientDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, LimitSetter])
+    def limit(self, request, pk=None):
+        group = self.get_object()
+        data = LimitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = self.call(services.group_limit_set, serializer=data, group=group,
+                          limit=data.validated_data["unified_credit_limit"], confirm=data.validated_data["confirm"])
+        return Response(GroupClientDetailSerializer(self.get_queryset().get(pk=group.pk),
+                                                    context=self.get_serializer_context()).data)
 
 
 # --- control links -------------------------------------------------------------------------------------------
@@ -227,7 +216,7 @@ class GroupClientViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     partial_update=extend_schema(summary="Change a control link"),
     destroy=extend_schema(summary="Delete a control link"),
 )
-class ControlLinkViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class ControlLinkViewSet(ScopedModelViewSet):
     """Who holds or controls whom: parent enterprise or person -> child enterprise."""
 
     queryset = ControlLink.objects.all()
@@ -239,24 +228,27 @@ class ControlLinkViewSet(ClientsViewSetMixin, ScopedModelViewSet):
             "child__name", "pk"
         )
 
-    def perform_create(self, serializer):
+    @extend_schema(responses={201: ControlLinkSerializer,
+                              202: OpenApiResponse(ChangeRequestSerializer, description=_(
+                                  "The link would bring enterprises of another branch into a group (or change a "
+                                  "group outside your reach): it became a change request for the branch heads "
+                                  "concerned."))})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.setdefault("share_pct", Decimal("0"))
-        serializer.instance = run_service(
-            serializer, services.control_link_create, user=self.request.user, **data
-        )
+        result = self.call(services.control_link_create, serializer=serializer, **data)
+        if isinstance(result, ChangeRequest):
+            return Response(ChangeRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.get_serializer(result).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        serializer.instance = run_service(
-            serializer,
-            services.control_link_update,
-            user=self.request.user,
-            link=serializer.instance,
-            **serializer.validated_data,
-        )
+        serializer.instance = self.call(services.control_link_update, serializer=serializer,
+                                        link=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.control_link_delete(user=self.request.user, link=instance)
+        self.call(services.control_link_delete, link=instance)
 
 
 # --- financial statements ---------------------------------------------------------------------------------
@@ -271,7 +263,7 @@ class ControlLinkViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         responses={201: FinancialStatementSerializer, 200: FinancialStatementSerializer},
     ),
 )
-class FinancialStatementViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class FinancialStatementViewSet(ScopedModelViewSet):
     queryset = FinancialStatement.objects.all()
     serializer_class = FinancialStatementSerializer
     filterset_class = FinancialStatementFilterSet
@@ -283,14 +275,9 @@ class FinancialStatementViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        existed = FinancialStatement.objects.filter(
-            enterprise=data["enterprise"], period_end=data["period_end"], period_type=data["period_type"]
-        ).exists()
-        serializer.instance = run_service(
-            serializer, services.financial_statement_upsert, user=request.user, **data
-        )
-        return Response(serializer.data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        serializer.instance, created = self.call(services.financial_statement_upsert, serializer=serializer,
+                                                 **serializer.validated_data)
+        return Response(serializer.data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # --- accounts and balances -------------------------------------------------------------------------------------
@@ -301,7 +288,7 @@ class FinancialStatementViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     retrieve=extend_schema(summary="Get a bank account"),
     create=extend_schema(summary="Open (record) a bank account"),
 )
-class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class BankAccountViewSet(ScopedModelViewSet):
     queryset = BankAccount.objects.all()
     serializer_class = BankAccountSerializer
     filterset_class = BankAccountFilterSet
@@ -319,9 +306,8 @@ class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         )
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            serializer, services.bank_account_create, user=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.bank_account_create, serializer=serializer,
+                                        **serializer.validated_data)
 
     @extend_schema(
         methods=["GET"],
@@ -346,13 +332,8 @@ class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         if request.method == "POST":
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            serializer.instance = run_service(
-                serializer,
-                services.account_balance_record,
-                user=request.user,
-                account=account,
-                **serializer.validated_data,
-            )
+            serializer.instance = self.call(services.account_balance_record, serializer=serializer,
+                                            account=account, **serializer.validated_data)
             return Response(serializer.data, status=status.HTTP_201_CREATED)
         filterset = AccountBalanceFilterSet(
             request.query_params, queryset=AccountBalance.objects.filter(account=account).order_by("-date")
@@ -371,20 +352,24 @@ class BankAccountViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     retrieve=extend_schema(summary="Get a person"),
     create=extend_schema(summary="Record a person (then link them with a control link)"),
 )
-class PersonViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class PersonViewSet(ScopedModelViewSet):
     """Natural persons; `id_number` is masked in every answer except to head office."""
 
     queryset = Person.objects.all()
     serializer_class = PersonSerializer
     http_method_names = READ_CREATE
+    throttle_scope = "persons"
+
+    def get_throttles(self):
+        # Recording persons is throttled per user: ID numbers are personal data.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     def optimize(self, queryset):
         return queryset.order_by("name", "pk")
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            serializer, services.person_create, user=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.person_create, serializer=serializer,
+                                        **serializer.validated_data)
 
 
 @extend_schema_view(
@@ -392,7 +377,7 @@ class PersonViewSet(ClientsViewSetMixin, ScopedModelViewSet):
     retrieve=extend_schema(summary="Get an interaction"),
     create=extend_schema(summary="Log an interaction; the acting user is its staff member"),
 )
-class InteractionViewSet(ClientsViewSetMixin, ScopedModelViewSet):
+class InteractionViewSet(ScopedModelViewSet):
     queryset = Interaction.objects.all()
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilterSet
@@ -402,6 +387,97 @@ class InteractionViewSet(ClientsViewSetMixin, ScopedModelViewSet):
         return queryset.select_related("enterprise", "staff").order_by("-occurred_at", "pk")
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            serializer, services.interaction_log, user=self.request.user, **serializer.validated_data
-        )
+        serializer.instance = self.call(services.interaction_log, serializer=serializer,
+                                        **serializer.validated_data)
+
+
+# --- registry card -------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="The registry card of an enterprise, by its exact credit code",
+        description="Name, credit code, client or prospect, owning branch, and your reach on it (full, "
+                    "counterparty or registry). Open to every role: the client-claiming rule (客户认领) needs "
+                    "every RM to learn that a company is already another branch's client.",
+    ),
+)
+class RegistryViewSet(viewsets.GenericViewSet):
+    serializer_class = RegistryCardSerializer
+    schema = ErrorDocumentingAutoSchema()
+    lookup_field = "uscc"
+    lookup_value_regex = "[0-9A-Za-z-]{1,40}"
+    throttle_scope = "registry"
+    throttle_classes = [ScopedRateThrottle]
+    queryset = Enterprise.objects.none()
+
+    def retrieve(self, request, uscc=None):
+        enterprise = access.registry_lookup(request.user, normalize_uscc(uscc))
+        if enterprise is None:
+            raise Http404
+        return Response(self.get_serializer(enterprise).data)
+
+    @extend_schema(summary="Claim an unowned prospect for your branch", request=None,
+                   responses={200: RegistryCardSerializer})
+    @action(detail=True, methods=["post"])
+    def claim(self, request, uscc=None):
+        enterprise = access.registry_lookup(request.user, normalize_uscc(uscc))
+        if enterprise is None:
+            raise Http404
+        call_service(services.enterprise_claim, user=request.user, enterprise=enterprise)
+        enterprise.refresh_from_db()
+        return Response(self.get_serializer(enterprise).data)
+
+
+# --- change requests (four eyes) -------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List change requests: yours and those of your branch subtree"),
+    retrieve=extend_schema(summary="Get a change request"),
+    create=extend_schema(summary="Request a transfer of ownership", request=TransferRequestSerializer,
+                         responses={201: ChangeRequestSerializer}),
+)
+class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                           viewsets.GenericViewSet):
+    """Transfers of ownership and control links that cross branches, approved by the branch heads of
+    each side (or head office); applied when every side has approved."""
+
+    queryset = ChangeRequest.objects.all()
+    serializer_class = ChangeRequestSerializer
+    schema = ErrorDocumentingAutoSchema()
+
+    def get_queryset(self):
+        return (ChangeRequest.objects.for_user(self.request.user)
+                .select_related("enterprise", "requested_by", "decided_by")
+                .prefetch_related("sides", "approvals__branch", "approvals__approved_by")
+                .order_by("-requested_at", "-pk"))
+
+    def create(self, request, *args, **kwargs):
+        data = TransferRequestSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        change = call_service(approvals.transfer_request, serializer=data, user=request.user, **data.validated_data)
+        return Response(ChangeRequestSerializer(self.get_queryset().get(pk=change.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, service, **kwargs):
+        change = self.get_object()
+        call_service(service, user=request.user, request=change, **kwargs)
+        return Response(ChangeRequestSerializer(self.get_queryset().get(pk=change.pk)).data)
+
+    @extend_schema(summary="Approve the sides you speak for", request=None, responses=ChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, approvals.approve)
+
+    @extend_schema(summary="Reject the request", request=DecisionSerializer, responses=ChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._decide(request, approvals.reject, note=data.validated_data["note"])
+
+    @extend_schema(summary="Cancel your own request", request=None, responses=ChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._decide(request, approvals.cancel)

@@ -135,12 +135,10 @@ def test_enterprise_filters_by_uscc_and_q(bank, api_as):
 
 def test_enterprise_update_records_api_user_in_history(bank, api_as):
     core = bank.group_gy.core_enterprise
-    response = api_as(bank.rm_gy1).patch(
-        f"{API}/enterprises/{core.uscc}/", {"internal_rating": "AA"}, format="json"
-    )
+    response = api_as(bank.rm_gy1).patch(f"{API}/enterprises/{core.uscc}/", {"size": "large"}, format="json")
     assert response.status_code == 200, response.json()
     core.refresh_from_db()
-    assert core.internal_rating == "AA"
+    assert core.size == "large"
     latest = core.history.latest()
     assert latest.history_user == bank.rm_gy1 and latest.history_type == "~"
 
@@ -225,7 +223,7 @@ def test_group_list_is_brief(bank, api_as):
 
 
 def test_group_client_created_by_natural_keys(bank, api_as):
-    api = api_as(bank.rm_gy1)
+    api = api_as(bank.hq)
     core = EnterpriseFactory(rm=bank.rm_gy1, branch=bank.gy1)
     payload = {
         "name": "新集团",
@@ -254,7 +252,9 @@ def test_group_client_core_out_of_scope_reads_as_unknown(bank, api_as):
     }
     response = api_as(bank.rm_gy1).post(f"{API}/group-clients/", payload, format="json")
     assert response.status_code == 400
-    assert response.json()["core_enterprise_uscc"] == ["No enterprise with this credit code."]
+    code = bank.group_zy.core_enterprise.uscc
+    assert response.json()["core_enterprise_uscc"] == [
+        f"No enterprise with the credit code {code} is on file; create it first."]
 
 
 def test_control_link_create_refreshes_membership(bank, api_as):
@@ -312,8 +312,8 @@ def test_control_link_to_a_person(bank, api_as):
         ({"share_pct": "100.5"}, "share_pct", "100"),
         ({"share_pct": "-1"}, "share_pct", "0"),
         ({"parent_person": "PERSON"}, "parent_uscc", "not both"),
-        ({"child_uscc": uscc_for(999999)}, "child_uscc", "No enterprise with this credit code."),
-        ({"child_uscc": "OTHER_BRANCH"}, "child_uscc", "No enterprise with this credit code."),
+        ({"child_uscc": uscc_for(999999)}, "child_uscc", "is on file; create it first."),
+        ({"child_uscc": "1234"}, "child_uscc", "18 characters"),
         ({"parent_uscc": None}, "parent_uscc", "Give the parent"),
         ({"child_uscc": "CORE"}, "child_uscc", "itself"),
     ],
@@ -324,7 +324,7 @@ def test_control_link_validation_names_the_field(bank, api_as, change, field, fr
     payload = {"parent_uscc": core.uscc, "child_uscc": child.uscc, "share_pct": "60"}
     payload.update(change)
     if payload.get("parent_person") == "PERSON":
-        payload["parent_person"] = PersonFactory().pk
+        payload["parent_person"] = PersonFactory(recorded_by=bank.rm_gy1).pk
     if payload["child_uscc"] == "OTHER_BRANCH":
         payload["child_uscc"] = bank.group_zy.core_enterprise.uscc
     if payload["child_uscc"] == "CORE":
@@ -338,17 +338,38 @@ def test_control_link_validation_names_the_field(bank, api_as, change, field, fr
     assert ControlLink.objects.count() == before
 
 
-def test_unknown_and_invisible_credit_codes_answer_alike(bank, api_as):
+def test_records_of_an_enterprise_out_of_reach_answer_like_an_unknown_code(bank, api_as):
+    """A statement, account or interaction belongs to the full record: another branch's client is
+    answered exactly like a code that is not on file (only the message's code differs)."""
     api = api_as(bank.rm_gy1)
-    answers = [
-        api.post(
-            f"{API}/financial-statements/",
-            {"enterprise_uscc": code, "period_end": "2025-12-31", "period_type": "annual"},
-            format="json",
-        ).json()
-        for code in (uscc_for(999998), bank.group_zy.core_enterprise.uscc)
-    ]
-    assert answers[0] == answers[1] == {"enterprise_uscc": ["No enterprise with this credit code."]}
+    for endpoint, extra in [("financial-statements", {"period_end": "2025-12-31", "period_type": "annual"}),
+                            ("accounts", {"account_no": "X-1", "kind": "demand"}),
+                            ("interactions", {"kind": "visit", "occurred_at": "2026-11-01T10:00:00+08:00",
+                                              "subject": "拜访"})]:
+        answers = []
+        for code in (uscc_for(999998), bank.group_zy.core_enterprise.uscc):
+            response = api.post(f"{API}/{endpoint}/", {"enterprise_uscc": code, **extra}, format="json")
+            assert response.status_code == 400, endpoint
+            answers.append(response.json()["enterprise_uscc"][0].replace(code, "CODE"))
+        assert answers[0] == answers[1] == "No enterprise with the credit code CODE is on file; create it first."
+
+
+def test_a_control_link_pulling_another_branchs_client_becomes_a_request(bank, api_as):
+    """rm_gy1 says their core holds 60 % of group_zy's core: that would put another branch's client in
+    rm_gy1's group. It is not written; it waits for the owning branch's head."""
+    from clients.models import ChangeRequest
+
+    zy_core = bank.group_zy.core_enterprise
+    payload = {"parent_uscc": bank.group_gy.core_enterprise.uscc, "child_uscc": zy_core.uscc, "share_pct": "60"}
+    response = api_as(bank.rm_gy1).post(f"{API}/control-links/", payload, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["kind"] == "control_link" and body["status"] == "pending"
+    assert [s for s in body["sides"]] == ["ZY1"]
+    assert not ControlLink.objects.filter(child=zy_core).exists()
+    assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=zy_core).exists()
+    assert api_as(bank.rm_gy1).get(f"{API}/enterprises/{zy_core.uscc}/").status_code == 404
+    assert ChangeRequest.objects.get(pk=body["id"]).requested_by == bank.rm_gy1
 
 
 # --- financials, accounts, persons, interactions ------------------------------------------------------------
@@ -507,12 +528,13 @@ def test_duplicate_control_link_names_child_uscc(bank, api_as):
 
 
 def test_group_client_team_change_is_recorded_with_api_user(bank, api_as):
-    api = api_as(bank.rm_gy1)
+    """Head office changes a team directly (it is the approver); an RM may not (test_four_eyes)."""
+    api = api_as(bank.hq)
     response = api.patch(f"{API}/group-clients/{bank.group_gy.pk}/", {"team": ["rm_gy2"]}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["team"] == ["rm_gy2"]
     assert list(bank.group_gy.team.values_list("username", flat=True)) == ["rm_gy2"]
-    assert bank.group_gy.history.latest().history_user == bank.rm_gy1
+    assert bank.group_gy.history.latest().history_user == bank.hq
     assert api_as(bank.rm_gy2).get(f"{API}/group-clients/{bank.group_gy.pk}/").status_code == 200
     unknown = api.patch(f"{API}/group-clients/{bank.group_gy.pk}/", {"lead_rm": "nobody"}, format="json")
     assert unknown.status_code == 400

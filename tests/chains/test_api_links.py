@@ -50,7 +50,7 @@ def test_create_declares_a_link_through_the_service(chain, bank, api_as):
 @pytest.mark.parametrize(
     ("extra", "field", "message"),
     [
-        ({"supplier_uscc": uscc_for(999999)}, "supplier_uscc", "No enterprise has the credit code"),
+        ({"supplier_uscc": uscc_for(999999)}, "supplier_uscc", "is on file; create it first"),
         ({"buyer_uscc": "91520100000000000X"}, "buyer_uscc", "check character"),
         ({"tier": 3}, "tier", "less than or equal to 2"),
         ({"tier": -3}, "tier", "greater than or equal to -2"),

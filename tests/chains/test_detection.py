@@ -90,7 +90,8 @@ def test_task_settings_make_it_safe_to_retry():
 
 
 def test_a_dismissed_proposal_gives_no_reach_into_the_counterparty(bank):
-    """Detected counterparties are visible to the group's RM (to review them); dismissed ones are not."""
+    """Detected counterparties are the group RM's counterparties (to review them), never their full
+    record; dismissed ones give no reach at all."""
     from chains.models import ChainLink, LinkStatus
     from clients.models import Enterprise
     from tests.factories import EnterpriseFactory
@@ -98,7 +99,8 @@ def test_a_dismissed_proposal_gives_no_reach_into_the_counterparty(bank):
     outsider = EnterpriseFactory(name="被驳回的对手方")
     link = ChainLink.objects.create(group=bank.group_gy, supplier=outsider, buyer=bank.group_gy.core_enterprise,
                                     tier=-1, status=LinkStatus.DETECTED)
-    assert Enterprise.objects.for_user(bank.rm_gy1).filter(pk=outsider.pk).exists()
+    assert Enterprise.objects.counterparties_for(bank.rm_gy1).filter(pk=outsider.pk).exists()
+    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=outsider.pk).exists()
     link.status = LinkStatus.DISMISSED
     link.save()
-    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=outsider.pk).exists()
+    assert not Enterprise.objects.counterparties_for(bank.rm_gy1).filter(pk=outsider.pk).exists()

@@ -178,7 +178,7 @@ def test_declaring_a_detected_pair_turns_it_into_a_declared_link(chain, proposed
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"supplier_uscc": uscc_for(999999)}, "supplier_uscc", "No enterprise has the credit code"),
+        ({"supplier_uscc": uscc_for(999999)}, "supplier_uscc", "is on file; create it first"),
         ({"supplier_uscc": "91520100000000000X"}, "supplier_uscc", "check character"),
         ({"tier": "3"}, "tier", "valid choice"),
         ({"buyer_uscc": "SUPPLIER"}, "buyer_uscc", "must differ"),

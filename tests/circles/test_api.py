@@ -79,7 +79,8 @@ def test_unknown_credit_code_is_a_field_error(bank, api_as):
         MEMBERS, {"group": bank.group_gy.pk, "enterprise_uscc": uscc_for(888_888), "role": "supplier"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"enterprise_uscc": ["No enterprise with this credit code."]}
+    code = uscc_for(888_888)
+    assert response.json() == {"enterprise_uscc": [f"No enterprise with the credit code {code} is on file; create it first."]}
     response = api_as(bank.rm_gy1).post(GUARANTEES, _guarantee(bank, borrower_uscc=uscc_for(888_888)), format="json")
     assert response.status_code == 400 and list(response.json()) == ["borrower_uscc"]
 
@@ -146,13 +147,17 @@ def test_rm_of_other_branch_sees_no_rows_and_gets_404(bank, api_as):
     assert api.delete(f"{MEMBERS}{member.pk}/").status_code == 404
     assert api.get(GUARANTEES).json()["results"] == []
     assert api.get(f"{GUARANTEES}{g.pk}/").status_code == 404
-    # Naming a group or enterprise out of scope answers like an unknown one.
+    # A group out of reach answers like an unknown one; enterprises on file may be named, but a
+    # guarantee between two enterprises of someone else's record is not the user's to write.
     prospect = EnterpriseFactory(is_client=False)
     response = api.post(MEMBERS, {"group": bank.group_gy.pk, "enterprise_uscc": prospect.uscc, "role": "supplier"},
                         format="json")
     assert response.status_code == 400 and list(response.json()) == ["group"]
+    before = Guarantee.objects.count()
     response = api.post(GUARANTEES, _guarantee(bank), format="json")
-    assert response.status_code == 400 and set(response.json()) == {"guarantor_uscc", "borrower_uscc"}
+    assert response.status_code == 400 and response.json() == {
+        "guarantor_uscc": ["The guarantor or the borrower must be an enterprise you cover."]}
+    assert Guarantee.objects.count() == before
 
 
 def test_risk_officer_reads_but_gets_403_on_writes(bank, api_as):

@@ -128,8 +128,9 @@ def test_rm_adds_a_member_by_credit_code_with_history(bank, client_as):
     member = CircleMember.objects.get(group=bank.group_gy, enterprise=prospect)
     assert (member.role, member.tier, member.since) == ("supplier", 1, datetime.date(2025, 3, 1))
     assert member.history.get().history_user == bank.rm_gy1
-    # The prospect is now visible to the group's RM through the circle.
-    assert Enterprise.objects.for_user(bank.rm_gy1).filter(pk=prospect.pk).exists()
+    # The prospect is now the group RM's counterparty through the circle, not their full record.
+    assert Enterprise.objects.counterparties_for(bank.rm_gy1).filter(pk=prospect.pk).exists()
+    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=prospect.pk).exists()
 
 
 def test_rm_removes_a_declared_member_but_not_a_controlled_one(bank, client_as):
@@ -152,7 +153,7 @@ def test_unknown_credit_code_is_a_field_error_on_the_page(bank, client_as):
         reverse("circles:member_add", args=[bank.group_gy.pk]),
         {"enterprise_uscc": uscc_for(999_999), "role": "supplier", "source": "declared"},
     )
-    assert "No enterprise has the credit code" in _form_errors(response, "member_form")["enterprise_uscc"][0]
+    assert "is on file; create it first" in _form_errors(response, "member_form")["enterprise_uscc"][0]
     response = client_as(bank.rm_gy1).post(
         reverse("circles:member_add", args=[bank.group_gy.pk]),
         {"enterprise_uscc": "91520100000000000X", "role": "supplier", "source": "declared"},
@@ -160,14 +161,20 @@ def test_unknown_credit_code_is_a_field_error_on_the_page(bank, client_as):
     assert "check character" in _form_errors(response, "member_form")["enterprise_uscc"][0]
 
 
-def test_another_branchs_client_answers_as_unknown_credit_code(bank, client_as):
-    zy_member = bank.group_zy.core_enterprise
-    response = client_as(bank.rm_gy1).post(
+def test_another_branchs_client_joins_the_circle_as_a_counterparty_only(bank, client_as):
+    """DESIGN.md section 4: any enterprise on file may be named; naming grants counterparty reach at
+    most, so another branch's client in rm_gy1's circle shows its card and role, never its record."""
+    zy_core = bank.group_zy.core_enterprise
+    c = client_as(bank.rm_gy1)
+    response = c.post(
         reverse("circles:member_add", args=[bank.group_gy.pk]),
-        {"enterprise_uscc": zy_member.uscc, "role": "supplier", "source": "declared"},
+        {"enterprise_uscc": zy_core.uscc, "role": "supplier", "source": "declared"},
     )
-    assert "enterprise_uscc" in _form_errors(response, "member_form")
-    assert not CircleMember.objects.filter(group=bank.group_gy, enterprise=zy_member).exists()
+    assert response.status_code == 302
+    assert CircleMember.objects.filter(group=bank.group_gy, enterprise=zy_core).exists()
+    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=zy_core.pk).exists()
+    page = c.get(reverse("clients:enterprise_detail", args=[zy_core.pk]))
+    assert page.status_code == 200 and page.templates[0].name == "clients/enterprise_counterparty.html"
 
 
 def test_duplicate_member_role_is_a_field_error_on_the_page(bank, client_as):

@@ -74,11 +74,25 @@ def test_create_enterprise_with_bad_credit_code_shows_the_field_error_and_create
 def test_create_enterprise_sets_the_rm_and_branch_and_redirects(bank, client_as):
     code = uscc_for(4243)
     r = client_as(bank.rm_gy1).post(reverse("clients:enterprise_create"),
-                                    {"name": " 新供应商有限公司 ", "uscc": code.lower(), "region": "52"})
+                                    {"name": " 新供应商有限公司 ", "uscc": code.lower(), "region": "52", "claim": "on"})
     e = Enterprise.objects.get(uscc=code)
     assert r.status_code == 302 and r["Location"] == detail(e.pk)
     assert (e.name, e.rm, e.branch) == ("新供应商有限公司", bank.rm_gy1, bank.gy1)
     assert e.history.get().history_user == bank.rm_gy1
+
+
+def test_an_unticked_claim_records_an_unowned_prospect_in_the_recorders_full_record(bank, client_as):
+    code = uscc_for(4244)
+    c = client_as(bank.rm_gy1)
+    r = c.post(reverse("clients:enterprise_create"), {"name": "链上供应商有限公司", "uscc": code})
+    e = Enterprise.objects.get(uscc=code)
+    assert r.status_code == 302
+    assert (e.branch, e.rm, e.recorded_by, e.is_client) == (None, None, bank.rm_gy1, False)
+    assert c.get(detail(e.pk)).templates[0].name == "clients/enterprise_detail.html"
+    # Nobody else's full record: rm_gy2 of the same branch does not reach it at all.
+    assert client_as(bank.rm_gy2).get(detail(e.pk)).status_code == 404
+    bad = c.post(reverse("clients:enterprise_create"), {"name": "客户", "uscc": uscc_for(4245), "is_client": "on"})
+    assert "is_client" in bad.context["form"].errors
 
 
 def test_duplicate_credit_code_is_a_field_error(bank, client_as, core):
@@ -89,26 +103,27 @@ def test_duplicate_credit_code_is_a_field_error(bank, client_as, core):
 def test_edit_enterprise_records_history_shown_on_the_page(bank, client_as, core):
     c = client_as(bank.rm_gy1)
     data = {"name": core.name, "uscc": core.uscc, "industry": "C36", "region": "52", "is_client": "on",
-            "internal_rating": "AA", "size": "large", "branch": bank.gy1.pk, "rm": bank.rm_gy1.pk}
+            "size": "large"}
     bad = c.post(reverse("clients:enterprise_edit", args=[core.pk]), {**data, "industry": "X99"})
     assert "industry" in bad.context["form"].errors
-    r = c.post(reverse("clients:enterprise_edit", args=[core.pk]), data, follow=True)
+    # The rating and the ownership fields are not on an RM's form: posting them changes nothing.
+    r = c.post(reverse("clients:enterprise_edit", args=[core.pk]),
+               {**data, "internal_rating": "AA", "branch": bank.zy1.pk}, follow=True)
     assert r.redirect_chain[-1][0] == detail(core.pk)
     core.refresh_from_db()
-    assert core.internal_rating == "AA"
+    assert (core.size, core.internal_rating, core.branch) == ("large", "", bank.gy1)
     entry = r.context["history"][0]
     assert entry.user == bank.rm_gy1
     changes = {c.field: (str(c.old), str(c.new)) for c in entry.changes}
-    assert changes["internal_rating"] == ("—", "AA")
-    assert "size" in changes
+    assert changes["size"] == ("—", "Large")
 
 
 def test_history_names_related_objects(bank, client_as, core):
-    enterprise_update(user=bank.head_gy, enterprise=core, rm=bank.rm_gy2)
+    enterprise_update(user=bank.hq, enterprise=core, rm=bank.rm_gy2)
     r = client_as(bank.head_gy).get(detail(core.pk))
     change = next(c for c in r.context["history"][0].changes if c.field == "rm")
     assert (change.old, change.new) == ("rm_gy1", "rm_gy2")
-    assert r.context["history"][0].user == bank.head_gy
+    assert r.context["history"][0].user == bank.hq
 
 
 def test_control_link_added_on_the_page_refreshes_membership_and_the_tree(bank, client_as, core):
@@ -156,9 +171,11 @@ def test_control_link_edit_below_control_drops_the_member_and_returns_to_the_par
     assert c.get(edit).context["form"].initial["parent_uscc"] == core.uscc
     r = c.post(edit, {"parent_uscc": core.uscc, "share_pct": "30", "control_type": "equity"})
     assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=child).exists()
-    # The child has left the RM's coverage with the group: its page would be a 404 now.
+    # The child has left the RM's full record with the group; held by their core at 30 %, it is a
+    # counterparty now: its page shows the card and the link, not its record.
     assert r.status_code == 302 and r["Location"] == detail(core.pk)
-    assert c.get(detail(child.pk)).status_code == 404
+    page = c.get(detail(child.pk))
+    assert page.status_code == 200 and page.templates[0].name == "clients/enterprise_counterparty.html"
 
 
 def test_control_link_of_another_enterprise_is_404(bank, client_as, core):

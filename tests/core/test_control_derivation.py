@@ -120,44 +120,52 @@ def test_control_link_service_refreshes_membership_and_records_history(bank):
 
 
 def test_rm_of_another_branch_cannot_add_links_to_a_group_they_do_not_cover(bank):
-    from django.core.exceptions import PermissionDenied
+    """A control link must touch the writer's own full record: neither end is rm_zy1's here."""
+    from django.core.exceptions import ValidationError
 
     from clients.models import ControlLink
     from clients.services import control_link_create
     from tests.factories import EnterpriseFactory
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         control_link_create(user=bank.rm_zy1, parent_enterprise=bank.group_gy.core_enterprise,
                             child=EnterpriseFactory(), share_pct=D("51"))
+    assert "must be an enterprise you cover" in str(refused.value)
     assert not ControlLink.objects.filter(parent_enterprise=bank.group_gy.core_enterprise, share_pct=D("51")).exists()
 
 
 def test_rm_cannot_pull_their_enterprise_into_a_group_they_do_not_cover(bank):
-    """Seeing the child is not enough: the parent must be the RM's too, or rm_zy1 could grow group_gy."""
-    from django.core.exceptions import PermissionDenied
-
+    """Owning the child is not enough: the link would grow group_gy (another branch's group), so it
+    becomes a request for group_gy's branch to approve, and nothing changes meanwhile."""
+    from clients.models import ChangeRequest
     from clients.services import control_link_create
 
     zy_member = GroupMembership.objects.filter(group=bank.group_zy).exclude(
         enterprise=bank.group_zy.core_enterprise).first().enterprise
-    with pytest.raises(PermissionDenied):
-        control_link_create(user=bank.rm_zy1, parent_enterprise=bank.group_gy.core_enterprise, child=zy_member,
-                            share_pct=D("60"))
+    result = control_link_create(user=bank.rm_zy1, parent_enterprise=bank.group_gy.core_enterprise,
+                                 child=zy_member, share_pct=D("60"))
+    assert isinstance(result, ChangeRequest)
+    assert list(result.sides.values_list("code", flat=True)) == ["GY1"]
+    assert result.payload["groups"] == [bank.group_gy.pk]
     assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=zy_member).exists()
 
 
 def test_an_rm_cannot_edit_an_enterprise_out_of_their_own_reach(bank):
-    """Handing a prospect to another RM is the branch head's call: the RM's edit is refused whole."""
-    from django.core.exceptions import PermissionDenied
+    """Handing a client to another RM is a transfer (four eyes): the edit is refused whole, for the RM
+    and for the branch head alike; head office sets it directly."""
+    from django.core.exceptions import ValidationError
 
     from clients.models import Enterprise
     from clients.services import enterprise_update
     from tests.factories import EnterpriseFactory
 
     prospect = EnterpriseFactory(rm=bank.rm_gy1, branch=None, is_client=False, name="原名")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError):
         enterprise_update(user=bank.rm_gy1, enterprise=prospect, rm=bank.rm_zy1, name="改名")
     prospect.refresh_from_db()
     assert (prospect.rm_id, prospect.name) == (bank.rm_gy1.pk, "原名")
-    enterprise_update(user=bank.head_gy, enterprise=EnterpriseFactory(branch=bank.gy1), rm=bank.rm_gy2)
+    other = EnterpriseFactory(branch=bank.gy1)
+    with pytest.raises(ValidationError):
+        enterprise_update(user=bank.head_gy, enterprise=other, rm=bank.rm_gy2)
+    enterprise_update(user=bank.hq, enterprise=other, rm=bank.rm_gy2)
     assert Enterprise.objects.filter(rm=bank.rm_gy2).count() == 1

@@ -18,6 +18,7 @@ from circles.models import CircleMember, Guarantee
 from clients.models import (
     AccountBalance,
     BankAccount,
+    ChangeRequest,
     ControlLink,
     Enterprise,
     FinancialStatement,
@@ -61,6 +62,10 @@ def world(bank):
                                   value_date=date.today() - timedelta(days=10), kind="payment",
                                   channel="this_bank", source_system="core", external_ref="GY-FLOW-1"),
     }
+    from clients.approvals import transfer_request
+
+    objs[ChangeRequest] = transfer_request(user=bank.rm_gy1, enterprise=core, branch=bank.gy2, rm=bank.rm_gy2,
+                                            reason="走访测试")
     KeyPerson.objects.create(enterprise=core, person=person, role="chairman")
     AccountBalance.objects.create(account=objs[BankAccount], date=date(2026, 10, 31), balance=Decimal("5"))
     # Strings that identify group_gy's data; none may reach rm_zy1.
@@ -75,6 +80,12 @@ def world(bank):
 PAGE_ARGS = {
     "clients:group_detail": lambda o: {"pk": o[GroupClient].pk},
     "clients:group_edit": lambda o: {"pk": o[GroupClient].pk},
+    "clients:group_limit": lambda o: {"pk": o[GroupClient].pk},
+    "clients:group_transfer": lambda o: {"pk": o[GroupClient].pk},
+    "clients:enterprise_rating": lambda o: {"pk": o[Enterprise].pk},
+    "clients:enterprise_transfer": lambda o: {"pk": o[Enterprise].pk},
+    "clients:request_detail": lambda o: {"pk": o[ChangeRequest].pk},
+    "clients:request_decide": lambda o: {"pk": o[ChangeRequest].pk, "decision": "approve"},
     "clients:enterprise_detail": lambda o: {"pk": o[Enterprise].pk},
     "clients:enterprise_edit": lambda o: {"pk": o[Enterprise].pk},
     "clients:control_link_create": lambda o: {"pk": o[Enterprise].pk},
@@ -141,9 +152,12 @@ def test_every_page_sends_an_anonymous_user_to_login(client, world):
             assert response.status_code == 302 and "/login/" in response.url, (name, method.__name__)
 
 
-def test_rm_of_another_branch_gets_403_or_404_and_never_data(client_as, world, bank):
+@pytest.mark.parametrize("persona", ["rm_zy1", "rm_gy2", "outsider"])
+def test_staff_who_do_not_cover_it_get_403_or_404_and_never_data(client_as, world, bank, persona):
+    """Another branch's RM, a colleague of the same branch who does not cover the group, a login without
+    a role: every page with an object answers 403 or 404, no page shows group_gy's data."""
     objs, secrets = world
-    client = client_as(bank.rm_zy1)
+    client = client_as(getattr(bank, persona))
     for name, _p in page_patterns():
         if name in PUBLIC or name == "home":
             continue
@@ -157,7 +171,7 @@ def test_rm_of_another_branch_gets_403_or_404_and_never_data(client_as, world, b
             posted = client.post(url, {})
             assert posted.status_code in (403, 404, 405), (name, "POST", posted.status_code)
         else:
-            assert response.status_code in (200, 403), (name, response.status_code)
+            assert response.status_code in (200, 403, 405), (name, response.status_code)
 
 
 def test_the_covering_rm_does_see_the_pages_the_outsider_cannot(client_as, world, bank):
@@ -193,8 +207,15 @@ def test_a_login_without_a_role_sees_no_client_data(client_as, world, bank):
 # --- API ------------------------------------------------------------------------------------------------
 
 
+# Routes answered for anyone with a role by exact credit code (DESIGN.md section 4, registry card):
+# tested on their own below, not by the walker.
+REGISTRY_ROUTES = {"registry"}
+
+
 def api_routes():
-    yield from router.registry
+    for prefix, viewset, basename in router.registry:
+        if prefix not in REGISTRY_ROUTES:
+            yield prefix, viewset, basename
 
 
 def detail_url(prefix, viewset, obj):

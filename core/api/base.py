@@ -1,4 +1,4 @@
-"""Shared API pieces: the scoped base viewset and the one error shape.
+"""Shared API pieces: the scoped base viewset, the one error shape and the honest schema.
 
 Errors are JSON: validation errors map each field (or `non_field_errors`) to a list of messages,
 other errors carry `detail`. Django's own ValidationError and PermissionDenied raised by services
@@ -9,18 +9,24 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import api_names, call_service, to_api_detail
+from core.permissions import ClientEditorOrReadOnly
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            detail = {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
-            detail = {("non_field_errors" if k == "__all__" else k): v for k, v in detail.items()}
-        else:
-            detail = {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        # A service error that no viewset mapped: name the fields after the view's serializer inputs.
+        view = context.get("view")
+        serializer = None
+        if view is not None and hasattr(view, "get_serializer"):
+            try:
+                serializer = view.get_serializer()
+            except Exception:  # noqa: BLE001 - a view whose serializer needs arguments: model names then
+                serializer = None
+        exc = exceptions.ValidationError(to_api_detail(exc, api_names(serializer)))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
@@ -68,10 +74,12 @@ class ErrorDocumentingAutoSchema(AutoSchema):
 
 class ScopedViewSetMixin:
     """Every API viewset starts from `Model.objects.for_user(request.user)`: the rules of
-    staff.access, the same as the pages. Objects out of scope answer 404, as if they did not exist."""
+    clients.access, the same as the pages. Objects out of reach answer 404, as if they did not exist.
+    Writes call services through `call`, so their errors name this API's input fields."""
 
     queryset = None
     schema = ErrorDocumentingAutoSchema()
+    permission_classes = [permissions.IsAuthenticated, ClientEditorOrReadOnly]
 
     def get_queryset(self):
         qs = self.queryset.model.objects.for_user(self.request.user)
@@ -81,10 +89,12 @@ class ScopedViewSetMixin:
         """Subclasses add select_related/prefetch_related here."""
         return queryset
 
+    def call(self, service, *, serializer=None, **kwargs):
+        """Run a service as the requesting user; its ValidationError names the serializer's inputs."""
+        return call_service(service, serializer=serializer, user=self.request.user, **kwargs)
+
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
 
 
-class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    pass
