@@ -211,7 +211,7 @@ def transfer_request(*, user, enterprise: Enterprise | None = None, group: Group
     receiving: set[int] = set()
     giving: int = 0
     if enterprise is not None:
-        enterprise = Enterprise.objects.select_for_update().select_related("branch").get(pk=enterprise.pk)
+        enterprise = Enterprise.objects.select_for_update(of=("self",)).select_related("branch").get(pk=enterprise.pk)
         if enterprise.branch is None:
             raise ValidationError(_("An unowned prospect is claimed, not transferred."), code="unowned")
         giving = enterprise.branch.pk

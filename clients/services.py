@@ -162,7 +162,7 @@ def enterprise_claim(*, user, enterprise: Enterprise) -> EnterpriseClaim:
     is refused and names the holder. Recorded as a claim and in the enterprise's history."""
     ensure_can_edit_clients(user)
     scope = scope_for(user)
-    enterprise = Enterprise.objects.select_for_update().select_related("branch").get(pk=enterprise.pk)
+    enterprise = Enterprise.objects.select_for_update(of=("self",)).select_related("branch").get(pk=enterprise.pk)
     if not enterprise.is_unowned:
         last = enterprise.claims.select_related("branch").first()
         holder = getattr(enterprise.branch, "name", "") or _("an RM")

@@ -98,10 +98,13 @@ def english_messages(settings):
 
 
 @pytest.fixture
-def client_as(client):
-    """Log the test client in as a user (no password round trip, so login throttling stays out)."""
+def client_as():
+    """A test client logged in as a user (no password round trip, so login throttling stays out).
+    Each call gives its own client: logging one persona in never logs another out."""
+    from django.test import Client
 
     def _login(user):
+        client = Client()
         client.force_login(user)
         return client
 

@@ -1,5 +1,6 @@
 """factory_boy factories for the domain. Credit codes are generated valid (GB 32100-2015)."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -93,3 +94,18 @@ class ControlLinkFactory(factory.django.DjangoModelFactory):
     child = factory.SubFactory(EnterpriseFactory)
     share_pct = Decimal("60")
     control_type = "equity"
+
+
+class FlowFactory(factory.django.DjangoModelFactory):
+    """A payment through this bank, ten days ago; give payer and payee."""
+
+    class Meta:
+        model = "chains.Flow"
+
+    amount = Decimal("1000.00")
+    currency = "CNY"
+    value_date = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=10))
+    kind = "payment"
+    channel = "this_bank"
+    source_system = "test"
+    external_ref = factory.Sequence(lambda n: f"F{n:08d}")
