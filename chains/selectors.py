@@ -70,11 +70,6 @@ def default_period(today: date | None = None) -> Period:
 # --- small lookups ------------------------------------------------------------------------------------
 
 
-def group_for_chain(*, user, pk: int) -> GroupClient:
-    """One visible group with its core enterprise, or GroupClient.DoesNotExist."""
-    return GroupClient.objects.for_user(user).select_related("core_enterprise").get(pk=pk)
-
-
 def chain_link_list(*, user, filters: dict | None = None):
     """Visible chain links with both parties, filtered by ChainLinkFilterSet."""
     qs = ChainLink.objects.for_user(user).select_related("supplier", "buyer").order_by("group_id", "tier", "id")

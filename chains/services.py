@@ -245,3 +245,14 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
     run.finished_at = timezone.now()
     run.save(update_fields=["proposed", "finished_at"])
     return proposed
+
+
+def chain_detection_request(*, user, group: GroupClient) -> None:
+    """Queue link detection for a group of the user's reach, once the current transaction commits (a
+    task queued before commit could run against rows it cannot see yet)."""
+    from chains.tasks import detect_chain_links
+
+    ensure_can_edit_clients(user)
+    _ensure_group_visible(user, group.pk)
+    group_id = group.pk
+    transaction.on_commit(lambda: detect_chain_links.delay(group_id))

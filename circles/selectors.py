@@ -72,14 +72,6 @@ def flow_volume_annotations(*, group_id, enterprise_ref: str, since: datetime.da
     }
 
 
-# --- the group -------------------------------------------------------------------------------------
-
-
-def circle_group_get(*, user, pk: int) -> GroupClient:
-    """One visible group with its core, or GroupClient.DoesNotExist."""
-    return GroupClient.objects.for_user(user).select_related("core_enterprise").get(pk=pk)
-
-
 # --- members ---------------------------------------------------------------------------------------
 
 

@@ -46,14 +46,13 @@ def group_client_list(*, user, filters: dict | None = None):
     return GroupClientFilterSet(filters or {}, queryset=qs).qs
 
 
-def group_client_get(*, user, pk: int) -> GroupClient:
-    """One visible group or GroupClient.DoesNotExist."""
-    return (
-        GroupClient.objects.for_user(user)
-        .select_related("core_enterprise", "lead_rm__profile", "branch")
-        .prefetch_related("team__profile")
-        .get(pk=pk)
-    )
+def group_in_reach_get(*, user, pk: int, detail: bool = False) -> GroupClient:
+    """One group in the user's reach with its core, or GroupClient.DoesNotExist; `detail` adds the lead
+    RM, the branch and the team (the 360 page). The one lookup of a group for every app's pages."""
+    qs = GroupClient.objects.for_user(user).select_related("core_enterprise")
+    if detail:
+        qs = qs.select_related("lead_rm__profile", "branch").prefetch_related("team__profile")
+    return qs.get(pk=pk)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from clients import access, approvals, selectors, services
+from clients import mixins as clients_mixins
 from clients.counterparty import panels_for
 from clients.filtersets import EnterpriseFilterSet, GroupClientFilterSet
 from clients.forms import (
@@ -31,6 +32,7 @@ from clients.forms import (
     RegistryLookupForm,
     TransferForm,
 )
+from clients.mixins import ObjectFirstMixin
 from clients.models import ChangeRequest, ControlLink, Enterprise, GroupClient
 from core.htmx import HtmxTemplateMixin
 from core.permissions import ClientEditorRequiredMixin, LimitSetterRequiredMixin
@@ -86,52 +88,16 @@ class EnterpriseListView(HtmxTemplateMixin, ListView):
 # --- objects in reach ----------------------------------------------------------------------------------
 
 
-class GroupObjectMixin:
-    """The group named in the URL, among those in the user's reach (else 404)."""
-
-    def get_group(self):
-        if not hasattr(self, "_group"):
-            try:
-                self._group = selectors.group_client_get(user=self.request.user, pk=self.kwargs["pk"])
-            except GroupClient.DoesNotExist:
-                raise Http404 from None
-        return self._group
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["group"] = self.get_group()
-        return ctx
+class GroupObjectMixin(clients_mixins.GroupObjectMixin):
+    group_detail = True
 
     def success_url_for(self, obj):
         return reverse("clients:group_detail", args=[self.get_group().pk])
 
 
-class EnterpriseObjectMixin:
-    """The enterprise named in the URL, in the user's full record (else 404)."""
-
-    def get_enterprise(self):
-        if not hasattr(self, "_enterprise"):
-            self._enterprise = get_object_or_404(Enterprise.objects.for_user(self.request.user),
-                                                 pk=self.kwargs["pk"])
-        return self._enterprise
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["enterprise"] = self.get_enterprise()
-        return ctx
-
+class EnterpriseObjectMixin(clients_mixins.EnterpriseObjectMixin):
     def success_url_for(self, obj):
         return reverse("clients:enterprise_detail", args=[self.get_enterprise().pk])
-
-
-class ObjectFirstMixin:
-    """Look the object up before the role check and the form: out of reach is 404 for every role."""
-
-    def dispatch(self, request, *args, **kwargs):
-        for getter in ("get_group", "get_enterprise", "get_link"):
-            if hasattr(self, getter):
-                getattr(self, getter)()
-        return super().dispatch(request, *args, **kwargs)
 
 
 # --- group 360 ---------------------------------------------------------------------------------------

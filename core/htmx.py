@@ -19,13 +19,12 @@ def template_for(request, page: str, fragment: str | None) -> str:
 
 
 class HtmxTemplateMixin:
-    """A generic view that renders `partial_template_name` for an htmx fragment request."""
-
-    partial_template_name: str | None = None
+    """A generic view that renders its `partial_template_name` for an htmx fragment request."""
 
     def get_template_names(self):
-        if self.partial_template_name and is_fragment(self.request):
-            return [self.partial_template_name]
+        partial = getattr(self, "partial_template_name", None)
+        if partial and is_fragment(self.request):
+            return [partial]
         return super().get_template_names()
 
 

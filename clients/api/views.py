@@ -68,7 +68,7 @@ from clients.models import (
 from clients.validators import normalize_uscc
 from core.api.base import ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
-from core.permissions import LimitSetter
+from core.permissions import ClientEditorOrReadOnly, LimitSetter
 
 READ_CREATE = ["get", "post", "head", "options"]
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
@@ -446,6 +446,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     queryset = ChangeRequest.objects.all()
     serializer_class = ChangeRequestSerializer
     schema = ErrorDocumentingAutoSchema()
+    permission_classes = [permissions.IsAuthenticated, ClientEditorOrReadOnly]
 
     def get_queryset(self):
         return (ChangeRequest.objects.for_user(self.request.user)
