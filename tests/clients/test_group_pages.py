@@ -3,8 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.models import ControlLink, Enterprise, GroupClient, Tier
@@ -225,26 +223,13 @@ def test_group_create_needs_a_known_core_credit_code(bank, client_as):
     assert group.memberships.count() == 1
 
 
-# --- query budgets --------------------------------------------------------------------------------
+# --- large groups (query counts: tests/test_query_counts.py) -----------------------------------------------
 
 
-def _count(client, url):
-    client.get(url)  # warm-up: sessions, content types
-    with CaptureQueriesContext(connection) as ctx:
-        r = client.get(url)
-    assert r.status_code == 200
-    return len(ctx)
-
-
-def test_360_page_queries_do_not_grow_with_members(bank, client_as, django_assert_num_queries):
+def test_the_360_page_of_a_large_group_lists_every_member_and_pages_the_table(bank, client_as):
     c = client_as(bank.rm_gy1)
-    small = big_group(name="小集团", branch=bank.gy1, lead_rm=bank.rm_gy1, members=5)
-    group_client_update(user=bank.hq, group=small, tier="strategic", team=[bank.rm_gy2])
-    n = _count(c, reverse("clients:group_detail", args=[small.pk]))
     large = big_group(name="大集团", branch=bank.gy1, lead_rm=bank.rm_gy1, members=500)
-    group_client_update(user=bank.hq, group=large, tier="strategic", team=[bank.rm_gy2])
-    with django_assert_num_queries(n):
-        r = c.get(reverse("clients:group_detail", args=[large.pk]))
+    r = c.get(reverse("clients:group_detail", args=[large.pk]))
     assert r.context["member_total"] == 501
     assert r.content.decode().count('<li data-kind="enterprise">') == 501
     assert len(r.context["interactions"]) == 10
@@ -253,14 +238,9 @@ def test_360_page_queries_do_not_grow_with_members(bank, client_as, django_asser
     assert "<html" not in last.content.decode() and len(last.context["member_page"]) == 1
 
 
-def test_group_list_queries_do_not_grow_with_groups(bank, client_as, django_assert_num_queries):
+def test_the_group_list_pages_sixty_groups(bank, client_as):
     c = client_as(bank.head_gy)
-    for i in range(2):
-        big_group(name=f"列表集团{i}", branch=bank.gy1, lead_rm=bank.rm_gy1, members=2)
-    n = _count(c, reverse("clients:group_list"))
-    assert len(c.get(reverse("clients:group_list")).context["groups"]) == 3
-    for i in range(2, 59):
+    for i in range(59):
         big_group(name=f"列表集团{i:02d}", branch=bank.gy2, lead_rm=bank.rm_gy2, members=1)
-    with django_assert_num_queries(n):
-        r = c.get(reverse("clients:group_list"))
+    r = c.get(reverse("clients:group_list"))
     assert r.context["paginator"].count == 60

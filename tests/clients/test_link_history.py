@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.services import control_link_create, control_link_delete, control_link_update
@@ -25,18 +24,3 @@ def test_link_changes_are_listed_with_who_and_what(bank, client_as):
     assert "历史测试子公司" in html and "Control link history" in html
 
 
-def test_link_history_costs_one_query_whatever_its_length(bank, client_as):
-    core = bank.group_gy.core_enterprise
-    client = client_as(bank.rm_gy1)
-    url = reverse("clients:enterprise_detail", kwargs={"pk": core.pk})
-
-    def count():
-        with CaptureQueriesContext(__import__("django.db").db.connection) as ctx:
-            assert client.get(url).status_code == 200
-        return len(ctx)
-
-    before = count()
-    for i in range(6):
-        child = EnterpriseFactory(rm=bank.rm_gy1, name=f"历史子公司{i}")
-        control_link_create(user=bank.rm_gy1, parent_enterprise=core, child=child, share_pct=Decimal("30"))
-    assert count() == before

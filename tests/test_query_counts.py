@@ -1,0 +1,240 @@
+"""Every page and every API endpoint runs an absolute, pinned number of SQL queries, and the same number
+on a small data set and on one with many times more members, circle members, links, flows, statements,
+interactions and requests (DESIGN.md section 5). One table holds every count; a new page or endpoint
+fails `test_every_page_and_endpoint_is_pinned` until it is added here. On a mismatch the failure lists
+the SQL that ran (tests/querycount.py)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from chains.models import ChainLink, Flow
+from circles.models import CircleMember, Guarantee
+from clients.approvals import transfer_request
+from clients.models import (
+    BankAccount,
+    ChangeRequest,
+    ControlLink,
+    Enterprise,
+    FinancialStatement,
+    GroupMembership,
+    Interaction,
+    Person,
+)
+from config.api_urls import router
+from tests.clients.helpers import big_group
+from tests.core.test_scoping_walk import page_patterns
+from tests.factories import uscc_for
+from tests.querycount import count_queries
+
+# Pages: name -> (persona, expected queries). Arguments come from the `world` below.
+PAGES: dict[str, tuple[str, int]] = {
+    "home": ("rm_gy1", 2),  # a redirect: session and user
+    "clients:group_list": ("rm_gy1", 6),
+    "clients:group_create": ("rm_gy1", 4),
+    "clients:group_detail": ("rm_gy1", 13),
+    "clients:group_edit": ("rm_gy1", 6),
+    "clients:group_limit": ("risk_gy", 6),
+    "clients:group_transfer": ("rm_gy1", 9),
+    "clients:enterprise_list": ("head_gy", 6),
+    "clients:enterprise_create": ("rm_gy1", 4),
+    "clients:enterprise_detail": ("rm_gy1", 16),
+    "clients:enterprise_edit": ("rm_gy1", 5),
+    "clients:enterprise_rating": ("risk_gy", 5),
+    "clients:enterprise_transfer": ("rm_gy1", 7),
+    "clients:control_link_create": ("rm_gy1", 6),
+    "clients:control_link_edit": ("rm_gy1", 7),
+    "clients:control_link_delete": ("rm_gy1", 6),
+    "clients:interaction_create": ("rm_gy1", 5),
+    "clients:financial_statement_create": ("rm_gy1", 5),
+    "clients:registry_lookup": ("rm_gy1", 8),
+    "clients:enterprise_claim": ("rm_gy1", 3),  # GET: 405 (session, user, scope)
+    "clients:request_list": ("head_gy", 9),
+    "clients:request_detail": ("head_gy", 10),
+    "clients:request_decide": ("head_gy", 2),  # GET: 405 before any lookup
+    "circles:group_circle": ("rm_gy1", 13),
+    "circles:member_add": ("rm_gy1", 2),  # the POST-only workflow views answer GET with 405
+    "circles:member_add_from_card": ("rm_gy1", 2),
+    "circles:member_remove": ("rm_gy1", 2),
+    "circles:guarantee_add": ("rm_gy1", 2),
+    "chains:group_chain": ("rm_gy1", 8),
+    "chains:link_declare": ("rm_gy1", 2),
+    "chains:group_detect": ("rm_gy1", 2),
+    "chains:link_confirm": ("rm_gy1", 2),
+    "chains:link_dismiss": ("rm_gy1", 2),
+    "chains:import_upload": ("rm_gy1", 4),
+    "chains:import_confirm": ("rm_gy1", 4),
+}
+PUBLIC = {"login", "logout", "set_language"}
+
+# API: prefix -> (persona, list queries, detail queries or None).
+ENDPOINTS: dict[str, tuple[str, int, int | None]] = {
+    "enterprises": ("rm_gy1", 4, 3),
+    "group-clients": ("rm_gy1", 5, 7),
+    "control-links": ("rm_gy1", 4, 3),
+    "financial-statements": ("rm_gy1", 4, 3),
+    "accounts": ("rm_gy1", 4, 3),
+    "persons": ("rm_gy1", 4, 3),
+    "interactions": ("rm_gy1", 4, 3),
+    "registry": ("rm_gy1", 0, 4),
+    "change-requests": ("head_gy", 6, 5),
+    "circle-members": ("rm_gy1", 4, 3),
+    "guarantees": ("rm_gy1", 4, 3),
+    "chain-links": ("rm_gy1", 4, 3),
+    "flows": ("rm_gy1", 3, 3),
+}
+
+
+def _world(bank):
+    """One object of every kind around group_gy, for the URL arguments."""
+    g = bank.group_gy
+    core = g.core_enterprise
+    member = GroupMembership.objects.filter(group=g).exclude(enterprise=core).first().enterprise
+    link = ControlLink.objects.filter(parent_enterprise=core, child=member).first()
+    supplier = Enterprise.objects.create(name="查询计数供应商", uscc=uscc_for(880001))
+    circle_member = CircleMember.objects.create(group=g, enterprise=supplier, role="supplier")
+    chain_link = ChainLink.objects.create(group=g, supplier=supplier, buyer=core, tier=-1, status="detected")
+    request = transfer_request(user=bank.rm_gy1, group=g, team=[bank.rm_gy2])
+    person = Person.objects.create(name="查询计数人", id_number="110101198001011237")
+    ControlLink.objects.create(parent_person=person, child=core, share_pct=Decimal("1"))
+    account = BankAccount.objects.create(enterprise=core, account_no="QC-1", kind="demand")
+    statement = FinancialStatement.objects.create(enterprise=core, period_end=datetime.date(2025, 12, 31),
+                                                  period_type="annual", revenue=Decimal("1"))
+    interaction = Interaction.objects.create(enterprise=core, staff=bank.rm_gy1, kind="visit",
+                                             occurred_at="2026-11-01T10:00:00+08:00", subject="查询计数")
+    guarantee = Guarantee.objects.create(guarantor=core, borrower=member, amount=Decimal("1"),
+                                         start_date=datetime.date(2026, 1, 1), end_date=datetime.date(2026, 2, 1))
+    flow = Flow.objects.create(payer=core, payee=supplier, amount=Decimal("1"), value_date=datetime.date(2026, 1, 5),
+                               kind="payment", channel="this_bank", source_system="qc", external_ref="QC-F1")
+    return {
+        "other": bank.group_zy.core_enterprise,
+        "group": g, "core": core, "link": link, "circle_member": circle_member, "chain_link": chain_link,
+        "request": request, "person": person, "account": account, "statement": statement,
+        "interaction": interaction, "guarantee": guarantee, "flow": flow,
+    }
+
+
+def _grow(bank, w):
+    """Many times more of everything behind the same pages (bulk writes)."""
+    from clients.services import group_membership_refresh
+
+    g, core = w["group"], w["core"]
+    subsidiaries = Enterprise.objects.bulk_create(
+        Enterprise(name=f"查询计数子公司{i}", uscc=uscc_for(882000 + i), branch=bank.gy1) for i in range(100))
+    ControlLink.objects.bulk_create(ControlLink(parent_enterprise=core, child=e, share_pct=Decimal("80"))
+                                    for e in subsidiaries)
+    group_membership_refresh(groups=[g])
+    assert g.memberships.count() > 100
+    extra = big_group(name="查询计数大集团", branch=bank.gy1, lead_rm=bank.rm_gy1, members=120)
+    new = Enterprise.objects.bulk_create(
+        Enterprise(name=f"查询计数对手{i}", uscc=uscc_for(881000 + i), is_client=i % 2 == 0) for i in range(60))
+    CircleMember.objects.bulk_create(CircleMember(group=g, enterprise=e, role="customer") for e in new)
+    ChainLink.objects.bulk_create(ChainLink(group=g, supplier=core, buyer=e, tier=1) for e in new)
+    Flow.objects.bulk_create(
+        Flow(payer=e, payee=core, amount=Decimal(100 + i), value_date=datetime.date(2026, 1, 1) +
+             datetime.timedelta(days=i % 300), kind="payment", channel="this_bank", source_system="qc",
+             external_ref=f"QC-G{i}")
+        for i, e in enumerate(new * 20))
+    Guarantee.objects.bulk_create(
+        Guarantee(guarantor=e, borrower=core, amount=Decimal("5"), start_date=datetime.date(2026, 1, 1),
+                  end_date=datetime.date(2026, 3, 1)) for e in new)
+    ControlLink.objects.bulk_create(ControlLink(parent_enterprise=e, child=core, share_pct=Decimal("0.1"))
+                                    for e in new[:30])
+    FinancialStatement.objects.bulk_create(
+        FinancialStatement(enterprise=core, period_end=datetime.date(2000 + y, 6, 30), period_type="half")
+        for y in range(20))
+    Interaction.objects.bulk_create(
+        Interaction(enterprise=core, staff=bank.rm_gy1, kind="call", occurred_at=f"2026-10-{d:02d}T09:00:00+08:00",
+                    subject=f"电话{d}") for d in range(1, 29))
+    assert extra.memberships.count() == 121
+    ChangeRequest.objects.bulk_create(
+        ChangeRequest(kind="transfer", group=g, payload={"team": []}, requested_by=bank.rm_gy1) for _ in range(15))
+
+
+QUERIES = {"clients:registry_lookup": lambda w: {"uscc": w["other"].uscc}}
+
+
+def _page_url(name, w):
+    pattern = dict(page_patterns())[name]
+    params = pattern.pattern.converters
+    if not params:
+        query = QUERIES[name](w) if name in QUERIES else {}
+        return reverse(name) + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    args = {
+        "clients:group_detail": {"pk": w["group"].pk}, "clients:group_edit": {"pk": w["group"].pk},
+        "clients:group_limit": {"pk": w["group"].pk}, "clients:group_transfer": {"pk": w["group"].pk},
+        "clients:enterprise_detail": {"pk": w["core"].pk}, "clients:enterprise_edit": {"pk": w["core"].pk},
+        "clients:enterprise_rating": {"pk": w["core"].pk}, "clients:enterprise_transfer": {"pk": w["core"].pk},
+        "clients:control_link_create": {"pk": w["core"].pk},
+        "clients:control_link_edit": {"pk": w["link"].child_id, "link_pk": w["link"].pk},
+        "clients:control_link_delete": {"pk": w["link"].child_id, "link_pk": w["link"].pk},
+        "clients:interaction_create": {"pk": w["core"].pk},
+        "clients:financial_statement_create": {"pk": w["core"].pk},
+        "clients:request_detail": {"pk": w["request"].pk},
+        "clients:request_decide": {"pk": w["request"].pk, "decision": "approve"},
+        "circles:group_circle": {"group_pk": w["group"].pk}, "circles:member_add": {"group_pk": w["group"].pk},
+        "circles:member_remove": {"group_pk": w["group"].pk, "pk": w["circle_member"].pk},
+        "circles:guarantee_add": {"group_pk": w["group"].pk},
+        "chains:group_chain": {"group_pk": w["group"].pk}, "chains:link_declare": {"group_pk": w["group"].pk},
+        "chains:group_detect": {"group_pk": w["group"].pk},
+        "chains:link_confirm": {"pk": w["chain_link"].pk}, "chains:link_dismiss": {"pk": w["chain_link"].pk},
+    }[name]
+    return reverse(name, kwargs=args)
+
+
+DETAIL_OBJECT = {
+    "enterprises": lambda w: w["core"].uscc, "group-clients": lambda w: w["group"].pk,
+    "control-links": lambda w: w["link"].pk, "financial-statements": lambda w: w["statement"].pk,
+    "accounts": lambda w: w["account"].pk, "persons": lambda w: w["person"].pk,
+    "interactions": lambda w: w["interaction"].pk, "registry": lambda w: w["core"].uscc,
+    "change-requests": lambda w: w["request"].pk, "circle-members": lambda w: w["circle_member"].pk,
+    "guarantees": lambda w: w["guarantee"].pk, "chain-links": lambda w: w["chain_link"].pk,
+    "flows": lambda w: w["flow"].pk,
+}
+
+
+def test_every_page_and_endpoint_is_pinned():
+    pages = {name for name, _p in page_patterns()} - PUBLIC
+    assert sorted(pages - set(PAGES)) == [], "pin the query count of these new pages in PAGES"
+    prefixes = {prefix for prefix, _v, _b in router.registry}
+    assert sorted(prefixes - set(ENDPOINTS)) == [], "pin the query count of these new endpoints in ENDPOINTS"
+
+
+def _measure(bank, client_as, api_as, w) -> dict[str, int]:
+    counts = {}
+    for name, (persona, _expected) in PAGES.items():
+        client = client_as(getattr(bank, persona))
+        url = _page_url(name, w)
+        counts[name] = count_queries(client, url, label=name, statuses=(200, 302, 405))
+    for prefix, (persona, _list, _detail) in ENDPOINTS.items():
+        api = api_as(getattr(bank, persona))
+        if prefix != "registry":
+            counts[f"api {prefix} list"] = count_queries(api, f"/api/v1/{prefix}/", label=f"{prefix} list")
+        key = DETAIL_OBJECT[prefix](w)
+        counts[f"api {prefix} detail"] = count_queries(api, f"/api/v1/{prefix}/{key}/", label=f"{prefix} detail")
+    return counts
+
+
+def _expected() -> dict[str, int]:
+    out = {name: n for name, (_p, n) in PAGES.items()}
+    for prefix, (_p, n_list, n_detail) in ENDPOINTS.items():
+        if prefix != "registry":
+            out[f"api {prefix} list"] = n_list
+        out[f"api {prefix} detail"] = n_detail
+    return out
+
+
+@pytest.mark.django_db
+def test_query_counts_are_pinned_and_do_not_grow_with_the_data(bank, client_as, api_as):
+    w = _world(bank)
+    small = _measure(bank, client_as, api_as, w)
+    _grow(bank, w)
+    large = _measure(bank, client_as, api_as, w)
+    expected = _expected()
+    wrong = {k: (expected[k], small[k], large[k]) for k in expected if not expected[k] == small[k] == large[k]}
+    assert wrong == {}, "(pinned, small data, large data): " + repr(wrong) + (
+        "\nRerun one page under tests.querycount.exact_queries to see its SQL.")
