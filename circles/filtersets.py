@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
-from clients.filtersets import ScopedFilterSet
+from clients.filtersets import EnterpriseCodeFilter, EnterpriseSearchFilter, ScopedFilterSet
 from clients.models import GroupMembership
 
 
@@ -18,7 +18,7 @@ class ClientOrProspectWidget(django_filters.widgets.BooleanWidget):
 
 
 class CircleMemberFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = EnterpriseSearchFilter(prefix="enterprise__")
     group = django_filters.NumberFilter(field_name="group_id", label=_("Group client"))
     role = django_filters.ChoiceFilter(choices=CircleRole.choices, label=_("Role"))
     source = django_filters.ChoiceFilter(choices=CircleSource.choices, label=_("Source"))
@@ -27,20 +27,11 @@ class CircleMemberFilterSet(django_filters.FilterSet):
         widget=ClientOrProspectWidget(),
     )
     tier = django_filters.NumberFilter(label=_("Tier"))
-    enterprise_uscc = django_filters.CharFilter(method="by_uscc", label=_("Credit code"))
+    enterprise_uscc = EnterpriseCodeFilter(field_name="enterprise__uscc", label=_("Credit code"))
 
     class Meta:
         model = CircleMember
         fields = ["q", "group", "role", "source", "is_client", "tier", "enterprise_uscc"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(enterprise__name__icontains=value) | Q(enterprise__uscc=value.upper()))
-
-    def by_uscc(self, queryset, name, value):
-        return queryset.filter(enterprise__uscc=value.strip().upper())
 
 
 class GuaranteeFilterSet(ScopedFilterSet):

@@ -34,6 +34,34 @@ class ScopedFilterSet(django_filters.FilterSet):
         return queryset
 
 
+class EnterpriseSearchFilter(django_filters.CharFilter):
+    """`q`: part of an enterprise's name, or its exact credit code (spaces, dashes and case ignored).
+    `prefix` reaches the enterprise from the filtered model ("" for Enterprise, "enterprise__", ...)."""
+
+    def __init__(self, *, prefix: str = "", **kwargs):
+        self.prefix = prefix
+        kwargs.setdefault("label", _("Search"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        from clients.validators import normalize_uscc
+
+        value = (value or "").strip()
+        if not value:
+            return qs
+        return qs.filter(Q(**{f"{self.prefix}name__icontains": value}) | Q(**{f"{self.prefix}uscc": normalize_uscc(value)}))
+
+
+class EnterpriseCodeFilter(django_filters.CharFilter):
+    """An exact credit code (normalised), on the enterprise reached by `field_name`."""
+
+    def filter(self, qs, value):
+        from clients.validators import normalize_uscc
+
+        value = normalize_uscc(value or "")
+        return qs.filter(**{self.field_name: value}) if value else qs
+
+
 class GroupClientFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
@@ -63,8 +91,8 @@ class GroupClientFilterSet(django_filters.FilterSet):
 
 
 class EnterpriseFilterSet(ScopedFilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
-    uscc = django_filters.CharFilter(method="by_uscc", label=_("Unified social credit code"))
+    q = EnterpriseSearchFilter()
+    uscc = EnterpriseCodeFilter(field_name="uscc", label=_("Unified social credit code"))
     is_client = django_filters.BooleanFilter(label=_("Client of the bank"))
     industry = django_filters.CharFilter(lookup_expr="startswith", label=_("Industry"))
     region = django_filters.ChoiceFilter(choices=REGION_CHOICES, label=_("Region"))
@@ -74,15 +102,6 @@ class EnterpriseFilterSet(ScopedFilterSet):
     class Meta:
         model = Enterprise
         fields = ["q", "uscc", "is_client", "industry", "region", "size", "group"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(uscc=value.upper()))
-
-    def by_uscc(self, queryset, name, value):
-        return queryset.filter(uscc=value.strip().upper())
 
     def by_group(self, queryset, name, value):
         return self.only_covered_group(queryset, value).filter(memberships__group=value)
