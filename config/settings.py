@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "groups",
     "services",
     "risk",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,6 @@ from stdnum.cn import ric
 
 from chains.models import ChainLink, Flow
 from circles.models import CircleMember, Guarantee
-from clients import demo
 from clients.models import (
     AccountBalance,
     ControlLink,
@@ -24,6 +23,7 @@ from clients.models import (
     Person,
 )
 from clients.validators import validate_uscc
+from demo import seed as demo
 from staff.models import BranchLevel, Role
 
 AS_OF = dt.date(2026, 10, 31)

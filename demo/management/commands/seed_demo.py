@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clients import demo
+from demo import seed as builder
 
 
 class Command(BaseCommand):
@@ -23,14 +23,14 @@ class Command(BaseCommand):
         if groups < 1 or flows < 0:
             raise CommandError("--groups must be at least 1 and --flows cannot be negative.")
         if reset:
-            demo.reset()
+            builder.reset()
             self.stdout.write("Existing staff and client data deleted.")
-        elif demo.demo_data_exists():
+        elif builder.demo_data_exists():
             raise CommandError(
                 "The database already holds branches or enterprises; run with --reset to "
                 "replace them with the demo data set."
             )
-        counts = demo.build(
+        counts = builder.build(
             seed=seed,
             groups=groups,
             flows=flows,
@@ -40,10 +40,10 @@ class Command(BaseCommand):
         for name, count in counts.items():
             self.stdout.write(f"  {name:>15}: {count}")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password}):"))
-        for username, role, branch, display in demo.DEMO_LOGINS:
+        for username, role, branch, display in builder.DEMO_LOGINS:
             self.stdout.write(f"  {username:<8} {role.label:<24} {branch:<5} {display}")
         self.stdout.write(
             "  (further RMs: rm0001, rm0002, ... with the same password)"
-            if counts["staff"] > len(demo.DEMO_LOGINS)
+            if counts["staff"] > len(builder.DEMO_LOGINS)
             else ""
         )
