@@ -5,6 +5,15 @@ through the staff services, then generates group clients group by group (core, c
 financials, accounts and balances, interactions, circle, chain links, flows) into buffered sinks
 that are written in chunks: PostgreSQL COPY when available, bulk_create otherwise. Memory stays flat
 whatever the size; the same seed gives the same names, credit codes and counts.
+
+Then, in order: every bulk-written row of a tracked model gets its first history record
+(`demo.history`); group membership is derived from the control links (the clients service); and the
+workflow states the demo logins should find (a pending cross-branch transfer) are opened through the
+services (`demo.scenarios`).
+
+Seed data is head-office data: enterprises and persons have no `recorded_by`, and prospects (not
+clients) have no owning branch and no RM, so they are counterparties of the RMs whose circles and
+chains name them and any branch may claim them (clients.access).
 """
 
 from __future__ import annotations
@@ -20,11 +29,12 @@ from .branches_staff import DEMO_LOGINS, FIXED_LEADS, build_bank
 from .circles_chains import build_circle_and_chain
 from .flows import Calendar, build_flows, quota
 from .groups import build_bank_data, build_tree, new_group
+from .history import write_baseline
 from .reset import demo_data_exists, reset
+from .scenarios import TRANSFER, pending_transfer, try_these
 from .state import BuildState, make_writer
 
 __all__ = ["DEMO_LOGINS", "build", "default_as_of", "demo_data_exists", "reset"]
-
 
 
 def default_as_of(today: dt.date | None = None) -> dt.date:
@@ -105,9 +115,15 @@ def build(
     state.writer.reset_sequences()
     if state.writer.skip_fk_triggers:
         state.writer.verify_foreign_keys()
+    say(f"rows written ({time.monotonic() - started:.0f} s; writing: {state.writer.timings()})")
+
+    # The rows were written without model signals: give each its first history record ("+", dated
+    # the seed time, reason "seed", no author), so the first edit of a seeded record shows its diff.
+    mark = time.monotonic()
+    baseline = write_baseline(when=state.now, reason="seed", skip_fk_triggers=state.writer.skip_fk_triggers)
     say(
-        f"rows written ({time.monotonic() - started:.0f} s; writing: {state.writer.timings()}); "
-        "deriving group membership"
+        f"history baseline: {sum(b.records + b.m2m_records for b in baseline)} records "
+        f"({time.monotonic() - mark:.1f} s); deriving group membership"
     )
 
     # Membership follows the control links just written: one call of the clients service over all
@@ -116,6 +132,16 @@ def build(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # Workflow states the demo logins find waiting, through the services (after ANALYZE: they read
+    # the reach of the requester).
+    request = pending_transfer(users)
+    if request is not None:
+        say(
+            f"pending transfer request #{request.pk}: {request.requested_by.username} asks to hand "
+            f"{request.enterprise.name} to {TRANSFER[1]} (head_gy and head_zy approve at /clients/requests/)"
+        )
+    for line in try_these(users):
+        say(line)
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
     return {
         "branches": len(bank.branches),
