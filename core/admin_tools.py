@@ -232,8 +232,9 @@ class ServiceAdminMixin:
     def update_kwargs(self, request, form, obj) -> dict:
         return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
 
-    def _call(self, kind: str, **kwargs):
-        service = getattr(type(self), f"{kind}_service")
+    def _call(self, which: str, /, **kwargs):
+        # Positional-only: a service may itself take a `kind` argument (bank_account_create).
+        service = getattr(type(self), f"{which}_service")
         return service(**kwargs)
 
     def service_create(self, request, form):
