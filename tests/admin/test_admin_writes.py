@@ -316,6 +316,14 @@ def test_chain_link_actions_go_through_the_services(bank, hq_admin):
     assert link.status == "declared"  # only detected or dismissed links are confirmed: the service said no
     assert any("Only a detected" in str(m) for m in response.context["messages"])
 
+    detected = ChainLink.objects.create(group=bank.group_gy, supplier=EnterpriseFactory(),
+                                        buyer=bank.group_gy.core_enterprise, tier=-1, status="detected")
+    hq_admin.post(reverse("admin:chains_chainlink_changelist"),
+                  {"action": "confirm_links", "_selected_action": [detected.pk, link.pk]})
+    detected.refresh_from_db()
+    assert detected.status == "confirmed"
+    assert detected.history.latest("history_date").history_user == bank.hq
+
 
 # --- staff and approvals -------------------------------------------------------------------------------------
 
