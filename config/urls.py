@@ -9,6 +9,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("circles/", include("circles.urls")),
     path("chains/", include("chains.urls")),
+    path("imports/", include("imports.urls")),
     path("cohorts/", include("groups.urls")),
     path("services/", include("services.urls")),
     path("risk/", include("risk.urls")),

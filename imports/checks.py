@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from chains.imports.errors import ErrorList
-from chains.imports.reader import ROW
+from imports.errors import ErrorList
+from imports.reader import ROW
 
 _AMOUNT = r"^(-?)(\d+)(?:\.(\d*))?$"
 
@@ -121,3 +121,9 @@ def duplicates(df, key_cols, errors, *, column, message) -> pd.Series:
     """Rows repeating the key of an earlier row in the same frame."""
     dup = df.duplicated(subset=key_cols, keep="first")
     return _report(df, dup, column, message, errors)
+
+
+def listed(df, col, allowed, errors, *, message) -> pd.Series:
+    """A required value taken as written (no case folding) from a list kept in the database."""
+    missing = required(df, col, errors)
+    return missing | _report(df, ~df[col].isin(list(allowed)) & ~missing, col, message, errors)

@@ -15,10 +15,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from chains.imports.engine import max_upload_bytes
-from chains.imports.forms import ImportUploadForm
-from chains.imports.services import KIND_CHOICES, import_file
-from staff.mixins import ClientEditorRequiredMixin
+from core.htmx import is_fragment, template_for
+from core.permissions import ClientEditorRequiredMixin
+from imports.engine import max_upload_bytes
+from imports.forms import ImportUploadForm
+from imports.registry import kind_choices
+from imports.services import import_file
 
 SESSION_KEY = "pending_imports"
 
@@ -35,9 +37,9 @@ class ImportView(ClientEditorRequiredMixin, View):
 
     def render(self, request, context, status=200):
         """Row errors are content, not an HTTP failure: the answer is 200 so htmx swaps it in."""
-        template = self.partial_template_name if getattr(request, "htmx", False) else self.template_name
+        template = template_for(request, self.template_name, self.partial_template_name)
         context.setdefault("form", ImportUploadForm())
-        context["kinds"] = dict(KIND_CHOICES)
+        context["kinds"] = dict(kind_choices())
         context["max_mb"] = max_upload_bytes() / 1e6
         context["kind_label"] = context["kinds"].get(context.get("kind"), "")
         return render(request, template, context, status=status)
@@ -48,10 +50,12 @@ class ImportView(ClientEditorRequiredMixin, View):
     def post(self, request):
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return self.render(request, {"form": form}, status=400)
+            # htmx swaps only 2xx answers into the page: its fragment lists the form's errors with 200.
+            fragment = is_fragment(request)
+            return self.render(request, {"form": form, "form_errors": fragment}, status=200 if fragment else 400)
         upload = form.cleaned_data["file"]
         kind = form.cleaned_data["kind"]
-        source = form.cleaned_data["source_system"] or Path(upload.name).stem[:50]
+        source = form.source_code  # chosen from the list head office keeps, never the file name
         result = import_file(user=request.user, kind=kind, fh=upload, filename=upload.name, commit=False,
                              source_system=source, max_bytes=max_upload_bytes())
         context = {"form": form, "result": result, "kind": kind, "filename": upload.name, "source": source}

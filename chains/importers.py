@@ -1,54 +1,71 @@
-"""Flows: the big table, imported set-wise.
+"""Imports of the chain: flows (the big table, set-wise in SQL) and chain links.
 
-CSV files on PostgreSQL take the COPY path (`FlowImporter.import_file`): after the cheap whole-file
-checks in Python (size, encoding, header), the raw file is streamed with `COPY ... FROM STDIN` into a
-TEMP table of text columns (row numbers from an identity column, in file order), and one
+Both follow the naming rule of DESIGN.md section 4 (clients.importers): any enterprise on file may be
+named by its credit code; a chain link belongs to a group in the importer's reach; a flow has at least
+one party in the importer's full record (the other party becomes a counterparty, never more).
+
+Flows
+-----
+CSV files on PostgreSQL take the COPY path (`FlowImporter.stage_file`): after the whole-file checks the
+driver made (size, encoding, header), the raw file is streamed with `COPY ... FROM STDIN` into a TEMP
+table of text columns (row numbers from an identity column, in file order), and one
 `CREATE TABLE AS SELECT` normalises, casts and format-checks every row in SQL, counting the errors
 per row. Only the first rows with errors (up to the error cap) come back to Python, where the same
 pandas checks as the other paths name column and reason. No pandas and no Python loop touch the good
 rows, and memory stays flat whatever the file size. A file that PostgreSQL's CSV parser refuses
-(ragged or blank lines, mixed line endings) falls back to the pandas reader, which reports per row.
+(ragged or blank lines, mixed line endings) is left to the driver's pandas reader, which reports per row.
 
-XLSX files, API records and SQLite take the pandas path: each checked chunk goes into a TEMP staging table (PostgreSQL: `COPY`; SQLite: executemany). Then, in
-one transaction, a single `INSERT ... SELECT ... JOIN <visible codes> ON CONFLICT DO NOTHING` writes
-every row. When it wrote as many rows as were staged, nothing was unknown, duplicated or conflicting
-and the fast path is done. Otherwise (or when a format error was already found) the insert is rolled
-back to a savepoint and the diagnostic queries name every bad row: unknown or malformed credit codes,
-references repeated inside the file, references already stored with other content; rows already
-stored with the same content are counted as "already present". No Python loop runs per row.
+XLSX files, API records and SQLite take the pandas path: each checked chunk goes into a TEMP staging
+table (PostgreSQL: `COPY`; SQLite: executemany). Then, in one transaction, the distinct credit codes of
+the file are resolved (with their full-record flag) into a TEMP table, and a single
+`INSERT ... SELECT ... JOIN <codes> ON CONFLICT DO NOTHING` writes every row. When it wrote as many
+rows as were staged, nothing was unknown, uncovered, duplicated or conflicting and the fast path is
+done. Otherwise (or when a format error was already found) the insert is rolled back to a savepoint
+and the diagnostic queries name every bad row: unknown or malformed credit codes, flows touching no
+enterprise of the importer's full record, references repeated inside the file, references already
+stored with other content; rows already stored with the same content are counted as "already
+present". No Python loop runs per row.
+
+The source system of every flow is one head office keeps (imports.SourceSystem): files take the one
+chosen for the import (a `source_system` column may name another active one per row), API rows name
+theirs. Table names and choice values in the SQL come from the models.
 """
 
 from __future__ import annotations
 
 import io
 import sys
-from pathlib import Path
 
 import pandas as pd
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from chains.imports import checks
-from chains.imports.currencies import ISO_4217_ACTIVE
-from chains.imports.engine import PREVIEW_ROWS, Importer, ensure_may_import, finish_atomically, run_import
-from chains.imports.errors import ErrorList, ImportFileError, ImportResult
-from chains.imports.reader import (
-    CSV_EXTENSIONS,
-    ROW,
-    Columns,
-    check_size,
-    csv_header,
-    detect_encoding,
-    file_chunks,
+from chains.models import ChainLink, Channel, Flow, FlowKind, LinkStatus
+from circles.models import CircleMember
+from clients.importers import (
+    codes_on_file,
+    full_record_ids,
+    resolve_code_column,
+    resolve_group_column,
+    unknown_code_message,
 )
-from chains.models import Channel, FlowKind
-from clients.validators import validate_uscc
+from clients.models import GroupMembership
+from imports import checks
+from imports.currencies import ISO_4217_ACTIVE
+from imports.engine import PREVIEW_ROWS, Importer
+from imports.errors import ErrorList, ImportResult
+from imports.frame import FrameImporter, compare
+from imports.models import active_source_codes
+from imports.reader import ROW, CheckedFile, Columns
+from imports.registry import register
 
 STAGE = "imp_flow_stage"
 CODES = "imp_flow_codes"
 RAW = "imp_flow_raw"
+FLOW_TABLE = Flow._meta.db_table
 STAGE_COLUMNS = [ROW, "payer", "payee", "amount", "currency", "value_date", "kind", "channel",
                  "source_system", "external_ref"]
 _STAGE_DDL = f"""CREATE TEMP TABLE {STAGE} (
@@ -60,24 +77,23 @@ _CURRENCIES = sorted(ISO_4217_ACTIVE)
 # What Python's str.strip() removes (the pandas path strips every cell), for btrim() in SQL.
 _WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 _PG_ENCODINGS = {"utf-8-sig": "UTF8", "gb18030": "GB18030"}
+_CSV = "csv"
 
 
 class _Rollback(Exception):
     """Leave the savepoint around the insert (diagnostics must see the table as it was)."""
 
 
-def unknown_code_message(code: str) -> str:
-    """Malformed codes get the validator's reason; well-formed ones we cannot match (missing, or
-    outside the user's scope: the same words, so scope is not revealed) are 'unknown'."""
-    try:
-        validate_uscc(code)
-    except ValidationError as exc:
-        return exc.messages[0]
-    return _("Unknown credit code %(code)s: no enterprise you can see has this code.") % {"code": code}
+def _column(model, field: str) -> str:
+    return model._meta.get_field(field).column
 
 
+@register
 class FlowImporter(Importer):
     kind = "flows"
+    label = gettext_lazy("Flows (payments, invoices, orders, shipments)")
+    order = 10
+    needs_source_system = True
     columns = Columns(
         required=("payer", "payee", "amount", "currency", "value_date", "kind", "channel", "external_ref"),
         optional=("source_system",),
@@ -87,67 +103,46 @@ class FlowImporter(Importer):
     def is_postgres(self) -> bool:
         return connection.vendor == "postgresql"
 
-    def _drop_temp_tables(self, cursor) -> None:
-        for table in (STAGE, CODES, RAW):
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        if self.is_postgres:
-            # Larger temp buffers keep the staging tables in memory; only allowed before the
-            # session's first temp table, hence the savepoint and the shrug.
-            try:
-                with transaction.atomic():
-                    cursor.execute("SET temp_buffers = '256MB'")
-            except DatabaseError:
-                pass
-
     def begin(self) -> None:
+        self.sources = active_source_codes()
         with connection.cursor() as cursor:
-            self._drop_temp_tables(cursor)
+            for table in (STAGE, CODES, RAW):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            if self.is_postgres:
+                # Larger temp buffers keep the staging tables in memory; only allowed before the
+                # session's first temp table, hence the savepoint and the shrug.
+                try:
+                    with transaction.atomic():
+                        cursor.execute("SET temp_buffers = '256MB'")
+                except DatabaseError:
+                    pass
             cursor.execute(_STAGE_DDL)
+
+    def cleanup(self) -> None:
+        with connection.cursor() as cursor:
+            for table in (STAGE, CODES, RAW):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     # --- the COPY path for CSV files on PostgreSQL ------------------------------------------------
 
-    def import_file(self, fh, *, filename: str, max_bytes: int, chunk_rows: int, result: ImportResult,
-                    commit: bool) -> ImportResult:
-        """Import or preview a file: CSV on PostgreSQL through COPY, anything else through pandas."""
-        if not (self.is_postgres and Path(filename or "").suffix.lower() in CSV_EXTENSIONS):
-            return self._pandas_import(fh, filename, max_bytes, chunk_rows, result, commit)
-        ensure_may_import(self.user)
-        result.columns = list(self.columns.all)
-        try:
-            try:
-                check_size(fh, max_bytes)
-                encoding = detect_encoding(fh)
-                if encoding == "gb18030":
-                    result.notes.append(_("The file was read as GBK/GB18030 text (a Chinese Excel export)."))
-                names = csv_header(fh, encoding, self.columns)
-            except ImportFileError as exc:
-                result.file_errors.append(str(exc.message))
-                return result
-            with connection.cursor() as cursor:
-                self._drop_temp_tables(cursor)
-                if not self._copy_raw(cursor, fh, names, _PG_ENCODINGS[encoding]):
-                    # PostgreSQL's CSV parser refused the file (ragged or blank lines, mixed line
-                    # endings): the pandas reader takes such files and names the bad rows.
-                    result.notes.clear()
-                    fh.seek(0)
-                    return self._pandas_import(fh, filename, max_bytes, chunk_rows, result, commit)
-                result.total_rows, bad_rows, error_count = self._stage_raw(cursor, names)
-                if result.total_rows == 0:
-                    result.file_errors.append(_("The file has a header row but no data rows."))
-                    return result
-                self._preview(cursor, names, result)
-                if bad_rows:
-                    self._report_format_errors(cursor, names, error_count, result.errors)
-                    cursor.execute(f"DELETE FROM {STAGE} WHERE nerr > 0")
-                self.staged = result.total_rows - bad_rows
-            return finish_atomically(self, result, commit=commit)
-        finally:
-            self.cleanup()
-
-    def _pandas_import(self, fh, filename, max_bytes, chunk_rows, result, commit) -> ImportResult:
-        chunks = file_chunks(fh, filename=filename, columns=self.columns, max_bytes=max_bytes,
-                             chunk_rows=chunk_rows, notes=result.notes)
-        return run_import(self, chunks, result=result, commit=commit)
+    def stage_file(self, checked: CheckedFile, result: ImportResult) -> bool:
+        if not (self.is_postgres and checked.format == _CSV):
+            return False
+        names = list(checked.names)
+        with connection.cursor() as cursor:
+            if not self._copy_raw(cursor, checked.fh, names, _PG_ENCODINGS[checked.encoding]):
+                # PostgreSQL's CSV parser refused the file (ragged or blank lines, mixed line
+                # endings): the pandas reader takes such files and names the bad rows.
+                cursor.execute(f"DROP TABLE IF EXISTS {RAW}")
+                return False
+            cursor.execute(f"DROP TABLE {STAGE}")
+            result.total_rows, bad_rows, error_count = self._stage_raw(cursor, names)
+            self._preview(cursor, names, result)
+            if bad_rows:
+                self._report_format_errors(cursor, names, error_count, result.errors)
+                cursor.execute(f"DELETE FROM {STAGE} WHERE nerr > 0")
+            self.staged = result.total_rows - bad_rows
+        return True
 
     def _copy_raw(self, cursor, fh, names: list[str], pg_encoding: str) -> bool:
         """Stream the file into a TEMP table of text columns; False when PostgreSQL refuses it."""
@@ -206,7 +201,7 @@ class FlowImporter(Importer):
                 + (value_date IS NULL)::int
                 + (NOT kind = ANY(%(kinds)s))::int + (NOT channel = ANY(%(channels)s))::int
                 + (external_ref = '' OR length(external_ref) > 100)::int
-                + (source_system = '' OR length(source_system) > 50)::int)::smallint AS nerr
+                + (NOT source_system = ANY(%(sources)s))::int)::smallint AS nerr
         FROM (
           SELECT row_no + 1 AS row_no,
                  CASE WHEN p ~ '^[0-9A-Z]*$' THEN p ELSE translate(upper(p), %(ws_dash)s, '') END AS payer,
@@ -238,6 +233,7 @@ class FlowImporter(Importer):
         cursor.execute(sql, {
             "ws": _WHITESPACE, "ws_dash": _WHITESPACE + "-", "source": self.source_system,
             "currencies": _CURRENCIES, "kinds": list(FlowKind.values), "channels": list(Channel.values),
+            "sources": self.sources,
         })
         cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE nerr > 0), coalesce(sum(nerr), 0) FROM {STAGE}")
         total, bad_rows, error_count = cursor.fetchone()
@@ -274,6 +270,8 @@ class FlowImporter(Importer):
             errors.add(error.row, error.column, error.message)
         errors.total += max(error_count - found.total, 0)
 
+    # --- the chunked path ---------------------------------------------------------------------------
+
     def check_chunk(self, df: pd.DataFrame, errors: ErrorList) -> pd.DataFrame:
         if self.source_system:
             df.loc[df["source_system"] == "", "source_system"] = self.source_system
@@ -285,7 +283,9 @@ class FlowImporter(Importer):
         bad |= checks.choice(df, "kind", FlowKind.values, errors)
         bad |= checks.choice(df, "channel", Channel.values, errors)
         bad |= checks.required(df, "external_ref", errors) | checks.max_length(df, "external_ref", 100, errors)
-        bad |= checks.required(df, "source_system", errors) | checks.max_length(df, "source_system", 50, errors)
+        bad |= checks.listed(df, "source_system", self.sources, errors, message=_(
+            "Not an active source system; head office keeps the list: %(codes)s.") % {
+                "codes": ", ".join(self.sources) or "-"})
         bad |= checks.max_length(df, "payer", 64, errors) | checks.max_length(df, "payee", 64, errors)
         return df.loc[~bad, STAGE_COLUMNS]
 
@@ -306,28 +306,36 @@ class FlowImporter(Importer):
     # --- inside the transaction -------------------------------------------------------------------
 
     def _resolve_codes(self, cursor) -> None:
-        """The ids of the staged credit codes among the enterprises the user may see."""
-        sql, params = self.visible_enterprises().order_by().values_list("uscc", "id").query.sql_with_params()
-        cursor.execute(f"CREATE TEMP TABLE {CODES} (uscc varchar(64) PRIMARY KEY, id bigint NOT NULL)")
-        cursor.execute(
-            f"INSERT INTO {CODES} (uscc, id) SELECT DISTINCT v.uscc, v.id FROM ({sql}) v "
-            f"WHERE v.uscc IN (SELECT payer FROM {STAGE} UNION SELECT payee FROM {STAGE})",
-            params,
-        )
+        """The file's distinct credit codes that are on file (the naming rule), each with its id and
+        whether it is in the importer's full record, into a TEMP table the SQL below joins."""
+        cursor.execute(f"SELECT payer FROM {STAGE} UNION SELECT payee FROM {STAGE}")
+        ids = codes_on_file(self.user, (row[0] for row in cursor.fetchall()))
+        full = full_record_ids(self.user, ids.values())
+        cursor.execute(f"CREATE TEMP TABLE {CODES} (uscc varchar(64) PRIMARY KEY, id bigint NOT NULL, "
+                       f"covered boolean NOT NULL)")
+        rows = [(code, pk, pk in full) for code, pk in ids.items()]
         if self.is_postgres:
+            buf = io.StringIO()
+            for code, pk, covered in rows:
+                buf.write(f"{code}\t{pk}\t{'t' if covered else 'f'}\n")
+            buf.seek(0)
+            cursor.copy_expert(f"COPY {CODES} (uscc, id, covered) FROM STDIN", buf)
             cursor.execute(f"ANALYZE {STAGE}")
             cursor.execute(f"ANALYZE {CODES}")
+        elif rows:
+            cursor.executemany(f"INSERT INTO {CODES} (uscc, id, covered) VALUES (%s, %s, %s)", rows)
 
     def _insert(self, cursor) -> int:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
+        target = ", ".join(_column(Flow, f) for f in ("payer", "payee", "amount", "currency", "value_date", "kind",
+                                                      "channel", "source_system", "external_ref", "imported_at"))
         cursor.execute(
-            f"""INSERT INTO chains_flow (payer_id, payee_id, amount, currency, value_date, kind, channel,
-                                         source_system, external_ref, imported_at)
+            f"""INSERT INTO {FLOW_TABLE} ({target})
                 SELECT a.id, b.id, s.amount, s.currency, s.value_date, s.kind, s.channel,
                        s.source_system, s.external_ref, %s
                 FROM {STAGE} s JOIN {CODES} a ON a.uscc = s.payer JOIN {CODES} b ON b.uscc = s.payee
-                WHERE 1 = 1
-                ON CONFLICT (source_system, external_ref) DO NOTHING""",
+                WHERE a.covered OR b.covered
+                ON CONFLICT ({_column(Flow, "source_system")}, {_column(Flow, "external_ref")}) DO NOTHING""",
             [now],
         )
         return cursor.rowcount
@@ -360,8 +368,10 @@ class FlowImporter(Importer):
     def _touched_groups(self, cursor) -> list[int]:
         """Groups with a member or circle member among the file's enterprises (set-based)."""
         cursor.execute(
-            f"""SELECT group_id FROM clients_groupmembership WHERE enterprise_id IN (SELECT id FROM {CODES})
-                UNION SELECT group_id FROM circles_circlemember WHERE enterprise_id IN (SELECT id FROM {CODES})"""
+            f"""SELECT {_column(GroupMembership, "group")} FROM {GroupMembership._meta.db_table}
+                WHERE {_column(GroupMembership, "enterprise")} IN (SELECT id FROM {CODES})
+                UNION SELECT {_column(CircleMember, "group")} FROM {CircleMember._meta.db_table}
+                WHERE {_column(CircleMember, "enterprise")} IN (SELECT id FROM {CODES})"""
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -394,6 +404,15 @@ class FlowImporter(Importer):
             if code not in messages:
                 messages[code] = unknown_code_message(code)
             errors.add(row_no, col, messages[code])
+        # Both parties on file, neither in the importer's full record: the flow touches nothing of theirs.
+        rows = self._collect(
+            cursor,
+            f"""SELECT s.row_no FROM {STAGE} s JOIN {CODES} a ON a.uscc = s.payer JOIN {CODES} b ON b.uscc = s.payee
+                WHERE NOT (a.covered OR b.covered) ORDER BY s.row_no""",
+            [], errors,
+        )
+        for (row_no,) in rows:
+            errors.add(row_no, "payer", _("Neither the payer nor the payee is an enterprise you cover."))
         # References repeated inside the file (the first occurrence stands, the others are errors).
         rows = self._collect(
             cursor,
@@ -407,26 +426,110 @@ class FlowImporter(Importer):
         for row_no, ref, first_row in rows:
             errors.add(row_no, "external_ref",
                        _("Reference %(ref)s repeats row %(first)d of this file.") % {"ref": ref, "first": first_row})
-        # Same reference already stored with other content: an error, never an overwrite.
+        # Same reference already stored with other content: an error, never an overwrite. Only rows
+        # the importer may write are compared (the others are errors above, whatever is stored).
+        f = {name: _column(Flow, name) for name in ("payer", "payee", "amount", "currency", "value_date", "kind",
+                                                    "channel", "source_system", "external_ref")}
         matches = f"""FROM {STAGE} s
-                JOIN chains_flow f ON f.source_system = s.source_system AND f.external_ref = s.external_ref
-                LEFT JOIN {CODES} a ON a.uscc = s.payer LEFT JOIN {CODES} b ON b.uscc = s.payee"""
-        same = """f.payer_id = a.id AND f.payee_id = b.id AND f.amount = s.amount AND f.currency = s.currency
-                  AND f.value_date = s.value_date AND f.kind = s.kind AND f.channel = s.channel"""
-        rows = self._collect(
-            cursor,
-            f"SELECT s.row_no, s.external_ref {matches} WHERE a.id IS NOT NULL AND b.id IS NOT NULL "
-            f"AND NOT ({same}) ORDER BY s.row_no",
-            [], errors,
-        )
+                JOIN {FLOW_TABLE} f ON f.{f["source_system"]} = s.source_system
+                                   AND f.{f["external_ref"]} = s.external_ref
+                JOIN {CODES} a ON a.uscc = s.payer JOIN {CODES} b ON b.uscc = s.payee
+                WHERE (a.covered OR b.covered)"""
+        same = f"""f.{f["payer"]} = a.id AND f.{f["payee"]} = b.id AND f.{f["amount"]} = s.amount
+                  AND f.{f["currency"]} = s.currency AND f.{f["value_date"]} = s.value_date
+                  AND f.{f["kind"]} = s.kind AND f.{f["channel"]} = s.channel"""
+        rows = self._collect(cursor, f"SELECT s.row_no, s.external_ref {matches} AND NOT ({same}) ORDER BY s.row_no",
+                             [], errors)
         for row_no, ref in rows:
             errors.add(row_no, "external_ref",
                        _("Reference %(ref)s is already stored with different content; it is not "
                          "overwritten. Correct the row or use a new reference.") % {"ref": ref})
-        cursor.execute(f"SELECT COUNT(*) {matches} WHERE {same}")
+        cursor.execute(f"SELECT COUNT(*) {matches} AND {same}")
         result.already_present = cursor.fetchone()[0]
 
-    def cleanup(self) -> None:
-        with connection.cursor() as cursor:
-            for table in (STAGE, CODES, RAW):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    # --- after commit -------------------------------------------------------------------------------
+
+    def after_commit(self, result: ImportResult) -> None:
+        """New flows may reveal undeclared chain links: queue detection for the touched groups once the
+        import has committed (a task queued before commit could run against rows it cannot see yet)."""
+        if not (result.created and result.group_ids):
+            return
+        from chains.tasks import detect_chain_links_for_groups
+
+        ids = list(result.group_ids)
+        transaction.on_commit(lambda: detect_chain_links_for_groups.delay(ids))
+
+
+# --- chain links ------------------------------------------------------------------------------------------
+
+# A declaration repeats these links (chains.services.chain_link_declare refuses them as duplicates);
+# a detected or dismissed pair becomes declared, as on the chain page.
+_DECLARED = (LinkStatus.DECLARED, LinkStatus.CONFIRMED)
+
+
+@register
+class ChainLinkImporter(FrameImporter):
+    """Chain links declared in bulk: the group is one in the importer's reach, supplier and buyer are
+    any enterprises on file (they become counterparties, never more) and differ, the tier is -2..+2.
+    A pair already declared or confirmed with the same tier and goods is "already present", with
+    others a row error; a pair detection proposed (or the RM dismissed) becomes declared."""
+
+    kind = "chain_links"
+    label = gettext_lazy("Chain links")
+    order = 30
+    columns = Columns(required=("group", "supplier", "buyer", "tier"), optional=("goods",))
+
+    def check_chunk(self, df, errors):
+        bad = checks.required(df, "group", errors)
+        bad |= checks.credit_code(df, "supplier", errors)
+        bad |= checks.credit_code(df, "buyer", errors)
+        bad |= checks.integer(df, "tier", errors, low=-2, high=2)
+        bad |= checks.max_length(df, "goods", 200, errors)
+        same = (df["supplier"] == df["buyer"]) & (df["supplier"] != "") & ~bad
+        self.report(df, same, "buyer", _("Supplier and buyer must differ."), errors)
+        return df.loc[~(bad | same)]
+
+    def finish(self, result: ImportResult, *, commit: bool) -> None:
+        df, errors = self.frame(), result.errors
+        df["group_id"] = resolve_group_column(self, df, errors)
+        df["supplier_id"] = resolve_code_column(self, df, "supplier", errors)
+        df["buyer_id"] = resolve_code_column(self, df, "buyer", errors)
+        df = df[df[["group_id", "supplier_id", "buyer_id"]].notna().all(axis=1)].copy()
+        key = ["group_id", "supplier_id", "buyer_id"]
+        df[key] = df[key].astype("int64")
+        df["tier"] = df["tier"].astype(int).astype(str)
+        checks.duplicates(df, key, errors, column="buyer",
+                          message=_("This supplier -> buyer link repeats an earlier row of the file."))
+        existing = pd.DataFrame(
+            ChainLink.objects.filter(group_id__in=set(df["group_id"]), supplier_id__in=set(df["supplier_id"]))
+            .values_list("group_id", "supplier_id", "buyer_id", "tier", "goods", "status", "pk"),
+            columns=[*key, "tier", "goods", "status", "pk"],
+        )
+        existing["tier"] = existing["tier"].astype(str)
+        _present, _conflict, merged = compare(df, existing, key, ["tier", "goods"])
+        stored = merged["_merge"] == "both"
+        declared = stored & merged["status"].isin([s.value for s in _DECLARED])
+        differs = (merged["tier"] != merged["tier__db"]) | (merged["goods"] != merged["goods__db"])
+        self.report(merged, declared & differs, "tier",
+                    _("This link is already in the chain with another tier or goods; it is not overwritten."),
+                    errors)
+        result.already_present = int((declared & ~differs).sum())
+        proposed = merged[stored & ~declared]
+        new = merged[~stored]
+        result.created = len(new) + len(proposed)
+        if len(proposed):
+            result.notes.append(_("%(n)d of these links were proposed by detection (or dismissed) and become "
+                                  "declared.") % {"n": len(proposed)})
+        if errors or not commit:
+            return
+        objs = [ChainLink(group_id=r.group_id, supplier_id=r.supplier_id, buyer_id=r.buyer_id, tier=int(r.tier),
+                          goods=r.goods, status=LinkStatus.DECLARED) for r in new.itertuples()]
+        bulk_create_with_history(objs, ChainLink, default_user=self.user, default_change_reason=self.change_reason)
+        if len(proposed):
+            links = list(ChainLink.objects.filter(pk__in=[int(p) for p in proposed["pk"]]))
+            by_pk = {int(r.pk): r for r in proposed.itertuples()}
+            for link in links:
+                row = by_pk[link.pk]
+                link.tier, link.goods, link.status = int(row.tier), row.goods, LinkStatus.DECLARED
+            bulk_update_with_history(links, ChainLink, ["tier", "goods", "status"], default_user=self.user,
+                                     default_change_reason=self.change_reason)

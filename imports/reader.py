@@ -2,8 +2,9 @@
 
 Every chunk is a DataFrame of `str` columns (stripped, missing cells as "") plus `_row`: the row number
 in the file (header = row 1, first data row = row 2) or the 0-based index in an API list. Whole-file
-problems raise `ImportFileError` with a message for the user. Memory stays flat: CSV is read with
-`chunksize`, XLSX row by row with openpyxl's read-only mode.
+problems raise `ImportFileError` with a message for the user. `check_file` makes the whole-file checks
+once (size, type, encoding, CSV header); `file_chunks` then reads the checked file. Memory stays flat:
+CSV is read with `chunksize`, XLSX row by row with openpyxl's read-only mode.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from chains.imports.errors import ImportFileError
+from imports.errors import ImportFileError
 
 ROW = "_row"
 CSV_EXTENSIONS = {".csv", ".txt"}
@@ -113,18 +115,11 @@ def detect_encoding(fh) -> str:
     )
 
 
-def _csv_chunks(fh, columns: Columns, chunk_rows: int, notes: list) -> Iterator[pd.DataFrame]:
-    encoding = detect_encoding(fh)
-    if encoding == "gb18030":
-        notes.append(_("The file was read as GBK/GB18030 text (a Chinese Excel export)."))
+def _csv_chunks(fh, encoding: str, names: list[str], columns: Columns, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV file whose encoding and header `check_file` established."""
+    fh.seek(0)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="")
     try:
-        try:
-            head = pd.read_csv(text, dtype=str, keep_default_na=False, nrows=0)
-        except pd.errors.EmptyDataError:
-            raise ImportFileError(_("The file is empty: it has no header row and no data.")) from None
-        names = check_headers(list(head.columns), columns)
-        text.seek(0)
         reader = pd.read_csv(
             text, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
             skip_blank_lines=False,
@@ -196,7 +191,7 @@ def check_size(fh, max_bytes: int) -> int:
 
 
 def csv_header(fh, encoding: str, columns: Columns) -> list[str]:
-    """The checked, normalised header names of a CSV file (read exactly as `_csv_chunks` reads them);
+    """The checked, normalised header names of a CSV file (read as `_csv_chunks` reads the rows);
     leaves the file at position 0."""
     text = io.TextIOWrapper(fh, encoding=encoding, newline="")
     try:
@@ -212,20 +207,42 @@ def csv_header(fh, encoding: str, columns: Columns) -> list[str]:
         fh.seek(0)
 
 
-def file_chunks(fh, *, filename: str, columns: Columns, max_bytes: int, chunk_rows: int,
-                notes: list) -> Iterator[pd.DataFrame]:
-    """Chunks of a binary file object (seekable); raises ImportFileError for whole-file problems."""
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed the whole-file checks: its format and, for CSV, its encoding and header."""
+
+    fh: BinaryIO
+    format: str  # "csv" or "xlsx"
+    encoding: str = ""  # CSV: "utf-8-sig" or "gb18030"
+    names: tuple[str, ...] = ()  # CSV: the normalised header names, in file order
+
+
+def check_file(fh, *, filename: str, columns: Columns, max_bytes: int, notes: list) -> CheckedFile:
+    """The whole-file checks, once per import: size, type, and for CSV the encoding (the whole file is
+    scanned) and the header. Raises ImportFileError. An XLSX header is checked when the workbook is
+    opened for reading (opening it twice would cost more than it saves)."""
     check_size(fh, max_bytes)
     ext = Path(filename or "").suffix.lower()
     fh.seek(0)
     if ext in XLSX_EXTENSIONS:
-        yield from _xlsx_chunks(fh, columns, chunk_rows)
-    elif ext in CSV_EXTENSIONS:
-        yield from _csv_chunks(fh, columns, chunk_rows, notes)
+        return CheckedFile(fh, "xlsx")
+    if ext in CSV_EXTENSIONS:
+        encoding = detect_encoding(fh)
+        if encoding == "gb18030":
+            notes.append(_("The file was read as GBK/GB18030 text (a Chinese Excel export)."))
+        return CheckedFile(fh, "csv", encoding, tuple(csv_header(fh, encoding, columns)))
+    raise ImportFileError(
+        _("Unsupported file type %(ext)s: upload a .csv or .xlsx file.") % {"ext": ext or _("(none)")}
+    )
+
+
+def file_chunks(checked: CheckedFile, *, columns: Columns, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of a checked file; raises ImportFileError for problems found while reading."""
+    checked.fh.seek(0)
+    if checked.format == "xlsx":
+        yield from _xlsx_chunks(checked.fh, columns, chunk_rows)
     else:
-        raise ImportFileError(
-            _("Unsupported file type %(ext)s: upload a .csv or .xlsx file.") % {"ext": ext or _("(none)")}
-        )
+        yield from _csv_chunks(checked.fh, checked.encoding, list(checked.names), columns, chunk_rows)
 
 
 # --- API records ---------------------------------------------------------------------------------
