@@ -13,6 +13,7 @@ urlpatterns = [
     path("cohorts/", include("groups.urls")),
     path("services/", include("services.urls")),
     path("risk/", include("risk.urls")),
+    path("ops/", include("core.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
