@@ -21,9 +21,10 @@ ADDABLE = {"clients.Enterprise", "clients.Person", "clients.GroupClient", "clien
            "clients.FinancialStatement", "clients.BankAccount", "clients.Interaction", "circles.CircleMember",
            "circles.Guarantee", "chains.ChainLink", "staff.Branch", "staff.StaffProfile"}
 READ_ONLY = {"clients.GroupMembership", "clients.EnterpriseClaim", "clients.ChangeRequest"}
-# Not written through a domain service: staff profiles (no service yet) and job runs (written by the
-# jobs; core's own admin keeps them read-only).
-NO_SERVICE = {"staff.StaffProfile", "core.JobRun"}
+# Not written through a domain service, on purpose: staff profiles (no service yet), job runs (written
+# by the jobs; core's admin keeps them read-only) and source systems (reference data head office keeps).
+# A new admin that writes must use ServiceAdminMixin or be listed here.
+NO_SERVICE = {"staff.StaffProfile", "core.JobRun", "imports.SourceSystem"}
 
 
 def _url(model, view, *args):
