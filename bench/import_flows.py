@@ -6,7 +6,8 @@ Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1
 created and migrated when missing. It inserts M enterprises, writes a CSV of N flows among them, then
 in the same run times
   (a) `COPY` of the file into a plain table with the same columns, no index (the issue's floor),
-  (b) `import_file(...)`, the project's full validated import into chains_flow (empty table), and
+  (b) `imports.services.import_file(kind="flows")`, the project's full validated import into
+      chains_flow (empty table), and
   (c) `COPY` of the file into a table indexed like chains_flow (codes as text; (payer, value_date),
       (payee, value_date), unique (source_system, external_ref)): what any loader of this table pays,
 and prints rows/s of each, the ratios b/a and b/c, and the peak RSS of the import for 1/4 of the rows
@@ -95,8 +96,12 @@ def generate(path: Path, rows: int, codes: list[str], seed: int = 7) -> None:
 
 
 def make_enterprises(m: int) -> list[str]:
+    """M enterprises, and the source system the bench's flows come from."""
     from clients.models import Enterprise
     from clients.validators import make_uscc
+    from imports.models import SourceSystem
+
+    SourceSystem.objects.get_or_create(code="bench", defaults={"name": "bench"})
 
     codes = [make_uscc(f"91520100{900000000 + i:09d}") for i in range(m)]
     Enterprise.objects.bulk_create(
@@ -149,14 +154,16 @@ def drop_database(url: str) -> None:
 def truncate_flows() -> None:
     from django.db import connection
 
+    from chains.models import Flow
+
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE chains_flow")
+        cur.execute(f"TRUNCATE {Flow._meta.db_table}")
         cur.execute("CHECKPOINT")
 
 
 def child_import(path: str) -> None:
     """Run in a fresh process: import the file, print JSON with time, counts and peak RSS."""
-    from chains.imports.services import import_file
+    from imports.services import import_file
 
     start = time.perf_counter()
     with open(path, "rb") as fh:

@@ -1,45 +1,36 @@
-"""Admin for chain links and detection runs. Status changes go through the services (admin actions)."""
+"""Admin for chain links (detection runs are core.JobRun rows). Status changes go through the services (admin actions)."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from chains import services
-from chains.models import ChainLink, LinkDetectionRun
+from chains.models import ChainLink
+from core.admin_tools import HeadOfficeOnlyMixin, ServiceAdminMixin, run_service_action
 
 
 @admin.register(ChainLink)
-class ChainLinkAdmin(SimpleHistoryAdmin):
+class ChainLinkAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    """Head office only; declared, changed and deleted through chains.services (core.admin_tools)."""
+
     list_display = ["group", "supplier", "buyer", "tier", "goods", "status", "created_at"]
     list_filter = ["status", "tier"]
     search_fields = ["group__name", "supplier__name", "supplier__uscc", "buyer__name", "buyer__uscc"]
     raw_id_fields = ["group", "supplier", "buyer"]
     list_select_related = ["group", "supplier", "buyer"]
     actions = ["confirm_links", "dismiss_links"]
+    readonly_fields = ["status"]
+    readonly_on_change = ("group", "supplier", "buyer")
+    create_service = services.chain_link_declare
+    update_service = services.chain_link_update
+    delete_service = services.chain_link_delete
+    service_object = "link"
 
-    def _run(self, request, queryset, service):
-        done = 0
-        for link in queryset:
-            try:
-                service(user=request.user, link=link)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{link}: {' '.join(getattr(exc, 'messages', [str(exc)]))}",
-                                  messages.WARNING)
-        self.message_user(request, _("%(n)d links updated.") % {"n": done})
-
-    @admin.action(description=_("Confirm selected detected links"))
+    @admin.action(description=_("Confirm selected detected links"), permissions=["change"])
     def confirm_links(self, request, queryset):
-        self._run(request, queryset, services.chain_link_confirm)
+        run_service_action(self, request, queryset, services.chain_link_confirm, "link")
 
-    @admin.action(description=_("Dismiss selected detected links"))
+    @admin.action(description=_("Dismiss selected detected links"), permissions=["change"])
     def dismiss_links(self, request, queryset):
-        self._run(request, queryset, services.chain_link_dismiss)
+        run_service_action(self, request, queryset, services.chain_link_dismiss, "link")
 
-
-@admin.register(LinkDetectionRun)
-class LinkDetectionRunAdmin(admin.ModelAdmin):
-    list_display = ["group", "period_start", "period_end", "started_at", "finished_at", "proposed"]
-    list_select_related = ["group"]
-    raw_id_fields = ["group"]

@@ -123,32 +123,6 @@ class Flow(models.Model):
         return f"{self.kind} {self.payer_id} -> {self.payee_id} {self.amount} {self.currency} {self.value_date}"
 
 
-class LinkDetectionRunQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(group__in=GroupClient.objects.for_user(user))
-
-
-class LinkDetectionRun(models.Model):
-    """One run of chain-link detection for a group: when, over which period, how many links it proposed.
-
-    Written by `chains.services.chain_links_detect`; the chain page shows the latest as "last refreshed"."""
-
-    group = models.ForeignKey(
-        GroupClient, verbose_name=_("group client"), on_delete=models.CASCADE, related_name="link_detection_runs"
-    )
-    period_start = models.DateField(_("period start"))
-    period_end = models.DateField(_("period end"))
-    started_at = models.DateTimeField(_("started"))
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    proposed = models.PositiveIntegerField(_("links proposed"), default=0)
-
-    objects = LinkDetectionRunQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("link detection run")
-        verbose_name_plural = _("link detection runs")
-        ordering = ["-started_at"]
-        indexes = [models.Index(fields=["group", "-started_at"], name="linkdetect_group_started")]
-
-    def __str__(self):
-        return f"{self.group} @ {self.started_at:%Y-%m-%d %H:%M}"
+# Link detection runs are recorded in core.JobRun under this job name, one run per group (the subject);
+# the chain page shows the group's latest as "last refreshed".
+LINK_DETECTION_JOB = "detect_chain_links"

@@ -35,9 +35,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chains.filtersets import ChainLinkFilterSet
-from chains.models import ChainLink, Flow, LinkDetectionRun, LinkStatus
-from circles.models import CircleMember
-from clients.models import Enterprise, GroupClient, GroupMembership
+from chains.models import LINK_DETECTION_JOB, ChainLink, LinkStatus
+from chains.sql import MEMBERS_CTE, TABLES, params
+from clients.models import GroupClient
+from core.jobs import last_refreshed
+from core.models import JobRun
 
 ACTIVE_STATUSES = (LinkStatus.DECLARED, LinkStatus.CONFIRMED)
 HHI_MODERATE = Decimal("1500")
@@ -78,31 +80,15 @@ def chain_link_list(*, user, filters: dict | None = None):
 
 # --- SQL --------------------------------------------------------------------------------------------------
 
-_T = {
-    "link": ChainLink._meta.db_table,
-    "flow": Flow._meta.db_table,
-    "ent": Enterprise._meta.db_table,
-    "grp": GroupClient._meta.db_table,
-    "mem": GroupMembership._meta.db_table,
-    "circle": CircleMember._meta.db_table,
-}
-
-MEMBERS_CTE = """
-members AS (
-    SELECT enterprise_id AS id FROM {mem} WHERE group_id = %(group)s
-    UNION
-    SELECT core_enterprise_id FROM {grp} WHERE id = %(group)s
-)""".format(**_T)
-
 # One row per non-dismissed link of the group, with its metrics for the period. For each payment of
 # the period, the latest invoice between the same pair on or before it is found by a LATERAL join on
 # PostgreSQL (correlated subqueries on SQLite, the no-server demo); the previous period's payments only
 # feed the trend and skip that lookup.
 _LAST_INVOICE = """(SELECT max(i.value_date) FROM {flow} i
               WHERE i.payer_id = f.{a} AND i.payee_id = f.{b}
-                AND i.kind = 'invoice' AND i.value_date <= f.value_date)"""
-_BY_PAYER = _LAST_INVOICE.format(a="payer_id", b="payee_id", **_T)
-_BY_PAYEE = _LAST_INVOICE.format(a="payee_id", b="payer_id", **_T)
+                AND i.kind = %(invoice)s AND i.value_date <= f.value_date)"""
+_BY_PAYER = _LAST_INVOICE.format(a="payer_id", b="payee_id", **TABLES)
+_BY_PAYEE = _LAST_INVOICE.format(a="payee_id", b="payer_id", **TABLES)
 _DAYS = {
     "postgresql": (
         "f.value_date - inv.last_invoice",
@@ -121,13 +107,13 @@ _DAYS = {
 _LINK_METRICS_SQL = (
     "WITH " + MEMBERS_CTE + """,
 links AS (
-    SELECT id, supplier_id, buyer_id FROM {link} WHERE group_id = %(group)s AND status <> 'dismissed'
+    SELECT id, supplier_id, buyer_id FROM {link} WHERE group_id = %(group)s AND status <> %(dismissed)s
 ),
 pay AS (
     SELECT l.id AS link_id, f.amount, f.channel, f.value_date >= %(start)s AS in_period,
            {{days}} AS days
     FROM links l
-    JOIN {flow} f ON f.payer_id = l.buyer_id AND f.payee_id = l.supplier_id AND f.kind = 'payment'
+    JOIN {flow} f ON f.payer_id = l.buyer_id AND f.payee_id = l.supplier_id AND f.kind = %(payment)s
                  AND f.value_date BETWEEN %(prev_start)s AND %(end)s
     {{lateral}}
 ),
@@ -136,7 +122,7 @@ agg AS (
            SUM(amount) FILTER (WHERE in_period) AS volume,
            COUNT(*) FILTER (WHERE in_period) AS n,
            SUM(amount) FILTER (WHERE NOT in_period) AS prev_volume,
-           SUM(amount) FILTER (WHERE in_period AND channel = 'other_bank') AS other_bank,
+           SUM(amount) FILTER (WHERE in_period AND channel = %(other_bank)s) AS other_bank,
            AVG(days) FILTER (WHERE in_period) AS avg_days
     FROM pay GROUP BY link_id
 )
@@ -152,9 +138,9 @@ FROM {link} l
 JOIN {ent} s ON s.id = l.supplier_id
 JOIN {ent} b ON b.id = l.buyer_id
 LEFT JOIN agg a ON a.link_id = l.id
-WHERE l.group_id = %(group)s AND l.status <> 'dismissed'
+WHERE l.group_id = %(group)s AND l.status <> %(dismissed)s
 ORDER BY l.tier, COALESCE(a.volume, 0) DESC, l.id
-""".format(**_T)
+""".format(**TABLES)
 )
 LINK_METRICS_SQL = {
     vendor: _LINK_METRICS_SQL.replace("{days}", days).replace("{lateral}", lateral)
@@ -168,7 +154,7 @@ CONCENTRATION_SQL = (
 purchases AS (
     SELECT f.payee_id, SUM(f.amount) AS v
     FROM {flow} f
-    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
       AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
     GROUP BY f.payee_id
 ),
@@ -176,14 +162,14 @@ total AS (SELECT SUM(v) AS t, COUNT(*) AS n FROM purchases),
 sales AS (
     SELECT SUM(f.amount) AS v, COUNT(DISTINCT f.payer_id) AS n
     FROM {flow} f
-    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
       AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
 )
 SELECT COALESCE(total.t, 0), total.n,
        (SELECT ROUND(SUM(p.v * p.v * 10000.0 / (total.t * total.t)), 1) FROM purchases p WHERE total.t > 0),
        COALESCE(sales.v, 0), sales.n
 FROM total, sales
-""".format(**_T)
+""".format(**TABLES)
 )
 
 
@@ -255,13 +241,13 @@ class ChainOverview:
     detected: list[LinkRow] = field(default_factory=list)  # awaiting review
     concentration: Concentration | None = None
     sankey: dict = field(default_factory=dict)
-    last_detection: LinkDetectionRun | None = None
+    last_detection: JobRun | None = None  # the latest detection run, any status
 
 
 def _params(group_id: int, period: Period) -> dict:
     adapt = connection.ops.adapt_datefield_value
-    return {"group": group_id, "start": adapt(period.start), "end": adapt(period.end),
-            "prev_start": adapt(period.previous().start)}
+    return params(group=group_id, start=adapt(period.start), end=adapt(period.end),
+                  prev_start=adapt(period.previous().start))
 
 
 def _vendor() -> str:
@@ -333,5 +319,5 @@ def chain_overview(*, group: GroupClient, period: Period) -> ChainOverview:
         detected=[r for r in rows if r.status == LinkStatus.DETECTED],
         concentration=supplier_concentration(group=group, period=period),
         sankey=sankey_data(group=group, links=links),
-        last_detection=LinkDetectionRun.objects.filter(group=group).order_by("-started_at").first(),
+        last_detection=last_refreshed(LINK_DETECTION_JOB, subject=group),
     )

@@ -13,8 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chains.models import ChainLink, LinkDetectionRun, LinkStatus
-from chains.selectors import _T, MEMBERS_CTE, default_period
+from chains.models import ChainLink, LinkStatus
+from chains.selectors import default_period
+from chains.sql import MEMBERS_CTE, TABLES, params
 from clients.models import Enterprise, GroupClient
 from core.history import set_history_user
 from core.permissions import ensure_can_edit_clients
@@ -149,8 +150,8 @@ def chain_link_delete(*, user, link: ChainLink) -> None:
 # buys from the group (+1). Payments between two circle members (neither in the group) become -2 when
 # the buyer is known upstream (circle supplier, or supplier on an upstream link) and +2 when the
 # supplier is known downstream; other such pairs are not placed and not proposed. Pairs with any
-# existing link in the group, dismissed ones included, are skipped by ON CONFLICT. The inserted
-# rows get their history rows in the same transaction.
+# existing link in the group, dismissed ones included, are skipped by ON CONFLICT. Choice values are
+# named parameters (chains.sql.CHOICES), table names come from the models (chains.sql.TABLES).
 _CANDIDATES = (
     "WITH " + MEMBERS_CTE + """,
 circle AS (
@@ -158,26 +159,27 @@ circle AS (
     WHERE group_id = %(group)s AND enterprise_id NOT IN (SELECT id FROM members)
 ),
 upstream AS (
-    SELECT enterprise_id AS id FROM {circle} WHERE group_id = %(group)s AND role = 'supplier'
+    SELECT enterprise_id AS id FROM {circle} WHERE group_id = %(group)s AND role = %(role_supplier)s
     UNION SELECT supplier_id FROM {link}
-    WHERE group_id = %(group)s AND tier < 0 AND status IN ('declared', 'confirmed')
+    WHERE group_id = %(group)s AND tier < 0 AND status IN (%(declared)s, %(confirmed)s)
 ),
 downstream AS (
-    SELECT enterprise_id AS id FROM {circle} WHERE group_id = %(group)s AND role IN ('distributor', 'customer')
+    SELECT enterprise_id AS id FROM {circle}
+    WHERE group_id = %(group)s AND role IN (%(role_distributor)s, %(role_customer)s)
     UNION SELECT buyer_id FROM {link}
-    WHERE group_id = %(group)s AND tier > 0 AND status IN ('declared', 'confirmed')
+    WHERE group_id = %(group)s AND tier > 0 AND status IN (%(declared)s, %(confirmed)s)
 ),
 pairs AS (
     SELECT f.payee_id AS supplier_id, f.payer_id AS buyer_id FROM {flow} f
-    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
       AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
     UNION
     SELECT f.payee_id, f.payer_id FROM {flow} f
-    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
       AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
     UNION
     SELECT f.payee_id, f.payer_id FROM {flow} f
-    WHERE f.kind = 'payment' AND f.value_date BETWEEN %(start)s AND %(end)s
+    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
       AND f.payer_id IN (SELECT id FROM circle) AND f.payee_id IN (SELECT id FROM circle)
       AND f.payer_id <> f.payee_id
 ),
@@ -190,61 +192,69 @@ candidates AS (
              WHEN p.supplier_id IN (SELECT id FROM downstream) THEN 2
            END AS tier
     FROM pairs p
-)"""
 )
-_INSERT_LINKS = """
-    INSERT INTO {link} (group_id, supplier_id, buyer_id, tier, goods, status, created_at)
-    SELECT %(group)s, supplier_id, buyer_id, tier, '', 'detected', %(now)s
-    FROM candidates WHERE tier IS NOT NULL
-    ORDER BY tier, supplier_id, buyer_id
-    ON CONFLICT (group_id, supplier_id, buyer_id) DO NOTHING"""
-_HISTORY_COLUMNS = """INSERT INTO {hist} (id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
-                    history_date, history_change_reason, history_type, history_user_id)
-SELECT id, group_id, supplier_id, buyer_id, tier, goods, status, created_at,
-       %(now)s, 'detected from flows', '+', NULL"""
-_F = {"hist": ChainLink.history.model._meta.db_table, **_T}
+INSERT INTO {link} (group_id, supplier_id, buyer_id, tier, goods, status, created_at)
+SELECT %(group)s, supplier_id, buyer_id, tier, '', %(detected)s, %(now)s
+FROM candidates WHERE tier IS NOT NULL
+ORDER BY tier, supplier_id, buyer_id
+ON CONFLICT (group_id, supplier_id, buyer_id) DO NOTHING"""
+).format(**TABLES)
 
-# PostgreSQL: one statement; the inserted rows get their history rows through RETURNING.
-DETECT_SQL = (
-    _CANDIDATES.format(**_F)
-    + ",\ninserted AS (" + _INSERT_LINKS.format(**_F)
-    + "\n    RETURNING id, group_id, supplier_id, buyer_id, tier, goods, status, created_at\n)\n"
-    + _HISTORY_COLUMNS.format(**_F) + "\nFROM inserted"
-)
-# SQLite (the no-server demo) has no data-modifying CTE: insert, then copy the new rows to history.
-DETECT_SQL_SQLITE = [
-    _CANDIDATES.format(**_F) + "\n" + _INSERT_LINKS.format(**_F),
-    _HISTORY_COLUMNS.format(**_F)
-    + "\nFROM {link} WHERE group_id = %(group)s AND status = 'detected' AND created_at = %(now)s".format(**_F),
-]
+# The columns the history rows are built from (every concrete field of ChainLink).
+_LINK_COLUMNS = [str(f.column) for f in ChainLink._meta.concrete_fields]
+_LINK_ATTNAMES = [f.attname for f in ChainLink._meta.concrete_fields]
+
+# PostgreSQL: one statement that hands the inserted rows back (RETURNING). SQLite (the no-server demo)
+# has RETURNING only from 3.35, and Django supports older versions: there the new rows are read back
+# instead (the group's detected links stamped with this run's `now`).
+DETECT_SQL = _CANDIDATES + "\nRETURNING " + ", ".join(_LINK_COLUMNS)
+DETECT_SQL_SQLITE = _CANDIDATES
+
+DETECTION_CHANGE_REASON = "detected from flows"
+HISTORY_BATCH_SIZE = 2000
+
+
+def _record_history(links: list[ChainLink], now) -> None:
+    """The "+" history rows of newly detected links: proposed by the system, so no author (whoever
+    triggered the run), in bulk through simple-history's API."""
+    for link in links:
+        set_history_user(link, None)
+    ChainLink.history.bulk_history_create(
+        links, batch_size=HISTORY_BATCH_SIZE, default_change_reason=DETECTION_CHANGE_REASON, default_date=now
+    )
 
 
 @transaction.atomic
-def chain_links_detect(*, group: GroupClient, start: date | None = None, end: date | None = None) -> int:
+def chain_links_detect(*, group: GroupClient, start: date | None = None, end: date | None = None) -> dict:
     """Propose, as "detected", the pairs seen in the period's payments that the group's chain lacks.
 
-    One INSERT ... SELECT; re-running proposes nothing twice and never revives a dismissed pair.
-    The period defaults to the last 12 months. Returns the number of links proposed; the run is
-    recorded in LinkDetectionRun."""
+    One INSERT ... SELECT ... ON CONFLICT DO NOTHING; the new links get their history rows ("+", no
+    user, reason "detected from flows") through simple-history's `bulk_history_create`, in the same
+    transaction. Re-running proposes nothing twice and never revives a dismissed pair. The period
+    defaults to the last 12 months.
+
+    Returns the run's counts: `proposed` (links inserted) and the period. Tasks record the run in
+    core.JobRun (chains.tasks, outside this transaction, so a failed run is recorded too)."""
     period = default_period()
     start = start or period.start
     end = end or period.end
     now = timezone.now()
-    run = LinkDetectionRun.objects.create(group=group, period_start=start, period_end=end, started_at=now)
     ops = connection.ops
-    params = {"group": group.pk, "start": ops.adapt_datefield_value(start), "end": ops.adapt_datefield_value(end),
-              "now": ops.adapt_datetimefield_value(now)}
+    values = params(group=group.pk, start=ops.adapt_datefield_value(start), end=ops.adapt_datefield_value(end),
+                    now=ops.adapt_datetimefield_value(now))
+    proposed = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(DETECT_SQL, params)
+            cursor.execute(DETECT_SQL, values)
+            while rows := cursor.fetchmany(HISTORY_BATCH_SIZE):
+                _record_history([ChainLink(**dict(zip(_LINK_ATTNAMES, row, strict=True))) for row in rows], now)
+                proposed += len(rows)
         else:
-            for statement in DETECT_SQL_SQLITE:
-                cursor.execute(statement, params)
-        proposed = cursor.rowcount
-    run.proposed = proposed
-    run.finished_at = timezone.now()
-    run.save(update_fields=["proposed", "finished_at"])
-    return proposed
+            cursor.execute(DETECT_SQL_SQLITE, values)
+            links = list(ChainLink.objects.filter(group=group, status=LinkStatus.DETECTED, created_at=now))
+            _record_history(links, now)
+            proposed = len(links)
+    return {"proposed": proposed, "period_start": start.isoformat(), "period_end": end.isoformat()}
 
 
 def chain_detection_request(*, user, group: GroupClient) -> None:

@@ -1,16 +1,13 @@
 from django.urls import path
 
 from chains import views
-from chains.imports import urls as import_urls
 
 app_name = "chains"
 
-# Chain pages (chains/views.py) go here; the import pages live in chains/imports/urls.py.
 urlpatterns: list = [
     path("groups/<int:group_pk>/", views.GroupChainView.as_view(), name="group_chain"),
     path("groups/<int:group_pk>/links/", views.ChainLinkDeclareView.as_view(), name="link_declare"),
     path("groups/<int:group_pk>/detect/", views.ChainDetectView.as_view(), name="group_detect"),
     path("links/<int:pk>/confirm/", views.ChainLinkConfirmView.as_view(), name="link_confirm"),
     path("links/<int:pk>/dismiss/", views.ChainLinkDismissView.as_view(), name="link_dismiss"),
-    *import_urls.urlpatterns,
 ]

@@ -31,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from circles import rules
 from circles.models import CircleMember, CircleRole, CircleSource, Guarantee
 from clients import access
 from clients.models import Enterprise, GroupClient, GroupMembership
@@ -102,11 +103,8 @@ def circle_member_check(member: CircleMember) -> None:
         raise ValidationError(
             {"source": _("Members from the control tree are derived; change the control links instead.")}
         )
-    if GroupClient.objects.filter(pk=member.group_id, core_enterprise_id=member.enterprise_id).exists():
-        raise ValidationError(
-            {"enterprise": _("The core enterprise is the centre of the circle, not a member of it.")},
-            code="core",
-        )
+    if rules.core_pairs([(member.group_id, member.enterprise_id)]):
+        raise ValidationError({"enterprise": rules.CORE_MESSAGE}, code="core")
     clash = CircleMember.objects.filter(
         group_id=member.group_id, enterprise_id=member.enterprise_id, role=member.role
     ).exclude(pk=member.pk)

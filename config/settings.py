@@ -50,9 +50,11 @@ INSTALLED_APPS = [
     "clients",
     "circles",
     "chains",
+    "imports",
     "groups",
     "services",
     "risk",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -209,7 +211,7 @@ SPECTACULAR_SETTINGS = {
 # A unified credit limit moved by more than this factor (up or down) needs an explicit confirmation.
 LIMIT_CHANGE_CONFIRM_FACTOR = env_int("LIMIT_CHANGE_CONFIRM_FACTOR", 10)
 
-# --- Imports (chains/imports) ------------------------------------------------------------------
+# --- Imports (imports/) ------------------------------------------------------------------------
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # command line and API
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)  # upload page
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 50_000)  # rows per pandas chunk: bounds memory

@@ -1,8 +1,9 @@
 """`/api/v1/flows/`: read flows (cursor-paginated, filtered) and push them in bulk.
 
-POST goes through the same import engine as files (chains.imports.services.import_records): the same
-checks, all-or-nothing, idempotent on (source_system, external_ref). Row numbers in errors are the
-0-based indexes of the posted list.
+POST goes through the same import driver and flow importer as files (imports.services.import_records,
+chains.importers.FlowImporter): the same checks, all-or-nothing, idempotent on (source_system,
+external_ref); each row names an active source system (imports.SourceSystem). Row numbers in errors
+are the 0-based indexes of the posted list.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from chains.imports.services import import_records
 from chains.models import Channel, Flow, FlowKind
 from clients.validators import normalize_uscc
 from core.api.base import ScopedViewSetMixin
+from imports.services import import_records
 
 # --- filters ----------------------------------------------------------------------------------------
 
@@ -84,7 +85,8 @@ class FlowInSerializer(serializers.Serializer):
     value_date = serializers.DateField()
     kind = serializers.ChoiceField(choices=FlowKind.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
-    source_system = serializers.CharField(max_length=50)
+    source_system = serializers.CharField(
+        max_length=50, help_text=_("The code of an active source system (the list head office keeps)."))
     external_ref = serializers.CharField(max_length=100)
 
 
@@ -134,7 +136,7 @@ class FlowViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             201: OpenApiResponse(ImportCountsSerializer, description=_("Some flows were created.")),
             200: OpenApiResponse(ImportCountsSerializer, description=_("Nothing new: all already present.")),
             400: OpenApiResponse(ImportErrorsSerializer, description=_("Row errors; nothing was stored.")),
-            403: OpenApiResponse(description=_("Your role may not import data.")),
+            403: OpenApiResponse(description=_("Your role may not change client data.")),
         },
     )
     def create(self, request, *args, **kwargs):

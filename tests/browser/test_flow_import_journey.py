@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from chains.models import ChainLink, Flow
 from tests.factories import EnterpriseFactory
+from tests.imports.helpers import ensure_source_systems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,6 +16,7 @@ HEADER = "payer,payee,amount,currency,value_date,kind,channel,external_ref\n"
 
 
 def test_rm_fixes_a_flow_file_imports_it_and_sees_the_detected_link(bank, login, live_server, tmp_path):
+    ensure_source_systems()  # a transactional test before this one may have flushed the seeded list
     group = bank.group_gy
     core = group.core_enterprise
     # A supplier the RM recorded as a prospect: visible to them, on no chain link yet.
@@ -31,9 +33,9 @@ def test_rm_fixes_a_flow_file_imports_it_and_sees_the_detected_link(bank, login,
 
     page = login("rm_gy1")
     page.click("button[data-lang=en]")
-    page.goto(f"{live_server.url}/chains/imports/")
+    page.goto(f"{live_server.url}/imports/")
     page.select_option("select[name=kind]", "flows")
-    page.fill("input[name=source_system]", "erp")
+    page.select_option("select[name=source_system]", "erp")
     page.set_input_files("input[name=file]", str(bad))
     page.click("main form button[type=submit]")
     errors = page.locator("table.errors-table tbody tr")

@@ -215,9 +215,34 @@ def test_rm_of_other_branch_gets_404_on_declare(chain, bank, client_as):
 
 
 def test_detect_now_queues_detection_for_the_group(chain, bank, client_as, django_capture_on_commit_callbacks):
-    from chains.models import LinkDetectionRun
+    from chains.models import LINK_DETECTION_JOB
+    from core.jobs import last_refreshed
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_as(bank.rm_gy1).post(reverse("chains:group_detect", args=[chain.group.pk]), PERIOD)
     assert response.status_code == 302
-    assert LinkDetectionRun.objects.filter(group=chain.group).exists()
+    assert last_refreshed(LINK_DETECTION_JOB, subject=chain.group).status == "success"
+
+
+def test_the_page_shows_the_latest_detection_run_as_last_refreshed(chain, bank, client_as):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from chains.models import LINK_DETECTION_JOB
+    from core.models import JobRun, JobStatus
+
+    client = client_as(bank.rm_gy1)
+    assert "Detection has not run yet" in client.get(chain_url(chain.group)).content.decode()
+    started = timezone.make_aware(datetime(2026, 4, 2, 3, 30))
+    JobRun.objects.create(job=LINK_DETECTION_JOB, subject=chain.group, status=JobStatus.SUCCESS,
+                          started_at=started, finished_at=started + timedelta(minutes=1))
+    JobRun.objects.create(job=LINK_DETECTION_JOB, subject=bank.group_zy, status=JobStatus.FAILED,
+                          started_at=started + timedelta(days=1), finished_at=started + timedelta(days=1))
+    body = client.get(chain_url(chain.group)).content.decode()
+    assert "Last refreshed 2026-04-02 03:31" in body and "Succeeded" in body
+    # A later failed run of this group is what the page shows, with its status.
+    JobRun.objects.create(job=LINK_DETECTION_JOB, subject=chain.group, status=JobStatus.FAILED,
+                          started_at=started + timedelta(days=2), finished_at=started + timedelta(days=2, seconds=5))
+    body = client.get(chain_url(chain.group)).content.decode()
+    assert "Last refreshed 2026-04-04 03:30" in body and "Failed" in body

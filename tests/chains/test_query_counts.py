@@ -14,7 +14,7 @@ from chains.models import ChainLink, Flow, LinkStatus
 from clients.models import Enterprise
 from tests.factories import uscc_for
 
-# session, user, staff profile (scope), group, link metrics, concentration, last detection run,
+# session, user, staff profile (scope), group, link metrics, concentration, last detection run (core.JobRun),
 # and base.html's user.profile in the top bar
 CHAIN_PAGE_QUERIES = 8
 # token, staff profile (scope), count, page of links

@@ -33,3 +33,43 @@ def test_membership_refresh_task_runs_on_the_worker_and_records_the_run(bank, re
     assert run.counts == counts
     # Re-running gives the same rows (idempotent).
     assert refresh_group_memberships.delay([group.pk]).get(timeout=30) == counts
+
+
+def test_link_detection_runs_on_the_worker_and_records_a_run_about_the_group(bank, real_worker):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from chains.models import LINK_DETECTION_JOB, ChainLink, Flow, LinkStatus
+    from chains.tasks import detect_chain_links
+    from tests.factories import EnterpriseFactory
+
+    group = bank.group_gy
+    supplier = EnterpriseFactory(name="工人线程供应商", is_client=False)
+    Flow.objects.create(payer=group.core_enterprise, payee=supplier, amount=Decimal("1000"),
+                        value_date=timezone.localdate() - timedelta(days=5), kind="payment", channel="this_bank",
+                        source_system="test", external_ref="WORKER-1")
+    assert detect_chain_links.delay(group.pk).get(timeout=30) == 1
+    link = ChainLink.objects.get(group=group, supplier=supplier)
+    assert link.status == LinkStatus.DETECTED and link.history.get().history_type == "+"
+    run = JobRun.objects.get(job=LINK_DETECTION_JOB)
+    assert run.subject == group
+    assert run.status == JobStatus.SUCCESS and run.finished_at is not None
+    assert run.counts["proposed"] == 1
+
+
+def test_a_detection_failing_on_the_worker_leaves_a_committed_failed_run(bank, real_worker, monkeypatch):
+    """Outside the test's own transaction (a real worker, a real rollback of the service's
+    transaction): the run written before the work survives and is closed as failed."""
+    from chains import services
+    from chains.models import LINK_DETECTION_JOB
+    from chains.tasks import detect_chain_links
+
+    monkeypatch.setattr(services, "DETECT_SQL", "SELECT * FROM no_such_table_for_detection")
+    with pytest.raises(Exception, match="no_such_table_for_detection"):
+        detect_chain_links.delay(bank.group_gy.pk).get(timeout=30)
+    run = JobRun.objects.get(job=LINK_DETECTION_JOB)
+    assert run.subject == bank.group_gy
+    assert run.status == JobStatus.FAILED and run.finished_at is not None
+    assert "no_such_table_for_detection" in run.error

@@ -13,18 +13,23 @@ from stdnum.cn import ric
 
 from chains.models import ChainLink, Flow
 from circles.models import CircleMember, Guarantee
-from clients import demo
 from clients.models import (
     AccountBalance,
+    BankAccount,
+    ChangeRequest,
     ControlLink,
     Enterprise,
     FinancialStatement,
     GroupClient,
     GroupMembership,
+    Interaction,
+    KeyPerson,
     Person,
 )
 from clients.validators import validate_uscc
-from staff.models import BranchLevel, Role
+from demo import seed as demo
+from demo.history import history_model, tracked_models
+from staff.models import Branch, BranchLevel, Role, StaffProfile
 
 AS_OF = dt.date(2026, 10, 31)
 SMALL = {"groups": 10, "flows": 3000, "as_of": AS_OF}
@@ -50,6 +55,17 @@ def snapshot():
                 "parent_enterprise__uscc", "parent_person__id_number", "child__uscc", "share_pct"
             ),
             key=str,
+        ),
+        "history": {
+            model._meta.label: sorted(
+                Counter(history_model(model).objects.values_list("history_type", "history_change_reason")).items()
+            )
+            for model in tracked_models()
+        },
+        "requests": list(
+            ChangeRequest.objects.values_list(
+                "kind", "status", "enterprise__uscc", "requested_by__username", "reason"
+            )
         ),
     }
 
@@ -117,6 +133,7 @@ def test_demo_logins_have_their_roles_and_branches(seeded):
         "rm_gy1": Role.RM,
         "rm_gy2": Role.RM,
         "rm_zy1": Role.RM,
+        "head_zy": Role.BRANCH_HEAD,
     }
     for name, role in expected.items():
         assert users[name].profile.role == role
@@ -130,6 +147,7 @@ def test_demo_logins_have_their_roles_and_branches(seeded):
     assert gy1.level == gy2.level == BranchLevel.SUB_BRANCH and gy1.parent == gy2.parent == gy
     zy1 = users["rm_zy1"].profile.branch
     assert zy1.level == BranchLevel.SUB_BRANCH and zy1.parent.name == "遵义分行"
+    assert users["head_zy"].profile.branch == zy1.parent
 
 
 def test_demo_rms_lead_groups_of_their_own_branch(seeded):
@@ -268,11 +286,22 @@ def test_per_row_foreign_key_checks_mode_loads_the_same_counts():
     assert demo.build(seed=5, **SMALL) == counts
 
 
+def printed_counts(text: str) -> dict[str, int]:
+    """The counts table of seed_demo's output ("  enterprises: 123" lines)."""
+    counts = {}
+    for line in text.splitlines():
+        name, colon, value = line.strip().partition(": ")
+        if colon and value.isdigit() and name.replace("_", "").isalpha():
+            counts[name] = int(value)
+    return counts
+
+
 def test_command_prints_logins_and_refuses_to_overwrite_without_reset():
     out = io.StringIO()
     call_command("seed_demo", groups=8, flows=1000, seed=3, stdout=out)
     text = out.getvalue()
-    assert "demo-pass-2026" in text and "rm_gy1" in text and "rm_zy1" in text
+    assert "demo-pass-2026" in text and "rm_gy1" in text and "rm_zy1" in text and "head_zy" in text
+    assert "pending transfer request" in text and "/clients/requests/" in text
     with pytest.raises(CommandError, match="--reset"):
         call_command("seed_demo", groups=8, flows=1000, seed=3, stdout=io.StringIO())
 
@@ -310,3 +339,29 @@ def test_rerun_with_reset_gives_the_same_counts():
     }
     assert again == counts
     assert get_user_model().objects.get(username="rm_gy2").check_password("pw-x")
+
+
+def test_printed_counts_match_the_database():
+    out = io.StringIO()
+    call_command("seed_demo", groups=8, flows=1000, seed=3, stdout=out)
+    in_database = {
+        "branches": Branch.objects.count(),
+        "staff": StaffProfile.objects.count(),
+        "enterprises": Enterprise.objects.count(),
+        "persons": Person.objects.count(),
+        "key_people": KeyPerson.objects.count(),
+        "groups": GroupClient.objects.count(),
+        "teams": GroupClient.team.through.objects.count(),
+        "control_links": ControlLink.objects.count(),
+        "financials": FinancialStatement.objects.count(),
+        "accounts": BankAccount.objects.count(),
+        "balances": AccountBalance.objects.count(),
+        "interactions": Interaction.objects.count(),
+        # Declared members; the membership refresh adds the controlled entities (source "control").
+        "circle_members": CircleMember.objects.exclude(source="control").count(),
+        "guarantees": Guarantee.objects.count(),
+        "chain_links": ChainLink.objects.count(),
+        "flows": Flow.objects.count(),
+        "memberships": GroupMembership.objects.count(),
+    }
+    assert printed_counts(out.getvalue()) == in_database

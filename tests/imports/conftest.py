@@ -9,3 +9,12 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def source_systems(db):
+    """The source systems the data migration seeds (a transactional test elsewhere may have flushed
+    them), plus one that head office has deactivated."""
+    from tests.imports.helpers import ensure_source_systems
+
+    ensure_source_systems()

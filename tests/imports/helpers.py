@@ -36,3 +36,15 @@ def upload(content: bytes, name="flows.csv"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+SOURCES = {"core_banking": "核心银行系统", "erp": "企业ERP", "e_invoice": "电子发票平台",
+           "supply_chain_platform": "供应链平台"}
+
+
+def ensure_source_systems():
+    from imports.models import SourceSystem
+
+    for code, name in SOURCES.items():
+        SourceSystem.objects.get_or_create(code=code, defaults={"name": name})
+    SourceSystem.objects.get_or_create(code="old_erp", defaults={"name": "旧ERP", "active": False})

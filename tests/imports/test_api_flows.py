@@ -16,7 +16,7 @@ def codes(bank):
 
 def flow(payer, payee, ref, **kw):
     data = {"payer": payer, "payee": payee, "amount": "100.00", "currency": "CNY", "value_date": "2025-03-04",
-            "kind": "payment", "channel": "this_bank", "source_system": "core", "external_ref": ref}
+            "kind": "payment", "channel": "this_bank", "source_system": "core_banking", "external_ref": ref}
     data.update(kw)
     return data
 
@@ -71,9 +71,35 @@ def test_post_empty_list_is_refused(bank, api_as):
 
 
 def test_rm_of_other_branch_cannot_post_flows_of_group_gy(bank, api_as, codes):
+    """Both codes are on file (they may be named), but neither party is in rm_zy1's full record."""
     response = api_as(bank.rm_zy1).post(URL, flow(codes[0], codes[1], "A1"), format="json")
     assert response.status_code == 400
-    assert {e["field"] for e in response.json()["errors"]} == {"payer", "payee"}
+    assert [(e["row"], e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (0, "payer", "Neither the payer nor the payee is an enterprise you cover.")]
+    assert Flow.objects.count() == 0
+
+
+def test_a_flow_with_another_branchs_client_is_accepted_and_grants_no_full_record(bank, api_as, client_as, codes):
+    """Naming rule: rm_gy1 may record a flow between their group and a client of another branch; the
+    other party becomes a counterparty, its record stays unseen."""
+    from clients.models import Enterprise
+
+    other = members(bank.group_zy)[0]
+    response = api_as(bank.rm_gy1).post(URL, flow(codes[0], other, "X1"), format="json")
+    assert response.status_code == 201, response.json()
+    pk = Enterprise.objects.get(uscc=other).pk
+    assert not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=pk).exists()
+    page = client_as(bank.rm_gy1).get(f"/clients/enterprises/{pk}/")
+    assert page.status_code == 200
+    assert "clients/enterprise_counterparty.html" in [t.name for t in page.templates]
+
+
+@pytest.mark.parametrize("source", ["", "no_such_system", "old_erp"])
+def test_each_row_names_an_active_source_system(bank, api_as, codes, source):
+    body = [flow(codes[0], codes[1], "A1"), flow(codes[0], codes[1], "A2", source_system=source)]
+    response = api_as(bank.rm_gy1).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(1, "source_system")]
     assert Flow.objects.count() == 0
 
 
@@ -81,6 +107,7 @@ def test_risk_officer_may_read_but_not_post(bank, api_as, codes):
     api = api_as(bank.risk_gy)
     assert api.get(URL).status_code == 200
     assert api.post(URL, flow(codes[0], codes[1], "A1"), format="json").status_code == 403
+    assert Flow.objects.count() == 0
 
 
 def test_anonymous_gets_401(bank, client):

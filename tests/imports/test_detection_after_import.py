@@ -2,8 +2,8 @@
 
 import io
 
-from chains.imports.services import import_file
 from chains.models import ChainLink, LinkStatus
+from imports.services import import_file
 from tests.factories import EnterpriseFactory
 from tests.imports.helpers import csv_bytes, flow_row
 

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from chains.imports.services import import_file
 from chains.models import Flow
+from imports.services import import_file
 from tests.factories import uscc_for
 from tests.imports.helpers import csv_bytes, flow_row, members, xlsx_bytes
 
@@ -67,7 +67,7 @@ def test_every_bad_value_is_named_by_row_and_column_and_nothing_is_kept(codes):
     assert "ISO 4217" in errs[(9, "currency")]
     assert "payment" in errs[(10, "kind")]
     assert "this_bank" in errs[(11, "channel")]
-    assert "Unknown credit code" in errs[(12, "payer")]
+    assert errs[(12, "payer")] == f"No enterprise with the credit code {uscc_for(777777)} is on file; create it first."
     assert "18 characters" in errs[(13, "payer")]
     assert "repeats row 2" in errs[(14, "external_ref")]
     assert len(errs) == 12

@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from chains.imports import reader
-from chains.imports.services import import_file
 from chains.models import Flow
+from imports import reader
+from imports.services import import_file
 from tests.factories import uscc_for
 from tests.imports.helpers import csv_bytes, flow_row, members, xlsx_bytes
 
@@ -120,10 +120,24 @@ def test_blank_comma_only_rows_are_skipped_and_row_numbers_kept(codes, no_pandas
 def test_optional_source_column_falls_back_to_the_given_source(codes, no_pandas_reader):
     header = ["payer", "payee", "amount", "currency", "value_date", "kind", "channel", "external_ref",
               "source_system"]
-    content = csv_bytes([flow_row(codes[0], codes[1], "R1") + [""], flow_row(codes[0], codes[1], "R2") + ["bank"]],
+    content = csv_bytes([flow_row(codes[0], codes[1], "R1") + [""], flow_row(codes[0], codes[1], "R2") + ["e_invoice"]],
                         header=header)
     assert run(content).created == 2
-    assert sorted(Flow.objects.values_list("source_system", "external_ref")) == [("bank", "R2"), ("erp", "R1")]
+    assert sorted(Flow.objects.values_list("source_system", "external_ref")) == [("e_invoice", "R2"), ("erp", "R1")]
+
+
+def test_a_source_column_names_active_systems_only_alike_on_both_paths(codes, no_pandas_reader):
+    header = ["payer", "payee", "amount", "currency", "value_date", "kind", "channel", "external_ref",
+              "source_system"]
+    rows = [flow_row(codes[0], codes[1], "R1") + [""], flow_row(codes[0], codes[1], "R2") + ["bank"],
+            flow_row(codes[0], codes[1], "R3") + ["old_erp"], flow_row(codes[0], codes[1], "R4") + ["ERP"]]
+    by_copy = run(csv_bytes(rows, header=header))
+    by_pandas = run(xlsx_bytes(rows, header=header), name="flows.xlsx")
+    assert errors_of(by_copy) == errors_of(by_pandas)
+    assert [(row, col) for row, col, _m in errors_of(by_copy)] == [(3, "source_system"), (4, "source_system"),
+                                                                   (5, "source_system")]
+    assert "Not an active source system" in errors_of(by_copy)[0][2]
+    assert Flow.objects.count() == 0
 
 
 def test_preview_shows_the_first_rows_as_written(codes, no_pandas_reader):

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from imports import views
+
+app_name = "imports"
+
+urlpatterns: list = [
+    path("", views.ImportView.as_view(), name="upload"),
+    path("confirm/", views.ImportConfirmView.as_view(), name="confirm"),
+]
