@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_scale \
         .venv/bin/python -m bench.pages [--repeat 15]
 
-The database must hold a data set built by `manage.py seed_demo --groups N --flows M` (the figures
-in bench/README.md are for 10,000 groups and 1,000,000 flows). For each page it prints the median
+The database must hold a data set built by `manage.py seed_demo --groups N --flows M` (the demo app,
+`demo/`; the figures in bench/README.md are for 10,000 groups and 1,000,000 flows). For each page it prints the median
 time over the repeats, the ratio to the floor (the login page: template rendering with no data), and
 the number of SQL queries, which must not depend on the size of the data.
 """

@@ -22,6 +22,21 @@ def demo_data_exists() -> bool:
     return Branch.objects.exists() or Enterprise.objects.exists()
 
 
+def demo_data_state() -> str:
+    """"none" (an empty database), "current" (built by this builder: its rows have their history
+    baseline) or "outdated" (data of an older builder, or not demo data at all)."""
+    from django.contrib.auth import get_user_model
+
+    from clients.models import Enterprise
+
+    if not demo_data_exists():
+        return "none"
+    seeded = get_user_model().objects.filter(username="rm_gy1").exists()
+    if seeded and Enterprise.history.filter(history_change_reason="seed").exists():
+        return "current"
+    return "outdated"
+
+
 def _models():
     for label in APPS:
         yield from apps.get_app_config(label).get_models(include_auto_created=True)

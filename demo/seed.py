@@ -30,11 +30,11 @@ from .circles_chains import build_circle_and_chain
 from .flows import Calendar, build_flows, quota
 from .groups import build_bank_data, build_tree, new_group
 from .history import write_baseline
-from .reset import demo_data_exists, reset
+from .reset import demo_data_exists, demo_data_state, reset
 from .scenarios import TRANSFER, pending_transfer, try_these
 from .state import BuildState, make_writer
 
-__all__ = ["DEMO_LOGINS", "build", "default_as_of", "demo_data_exists", "reset"]
+__all__ = ["DEMO_LOGINS", "build", "default_as_of", "demo_data_exists", "demo_data_state", "reset"]
 
 
 def default_as_of(today: dt.date | None = None) -> dt.date:

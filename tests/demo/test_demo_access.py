@@ -24,6 +24,7 @@ from clients.models import (
 from clients.selectors import change_history
 from clients.services import enterprise_claim
 from demo import seed as demo
+from staff.scope import scope_for
 
 AS_OF = dt.date(2026, 10, 31)
 SMALL = {"groups": 10, "flows": 2000, "as_of": AS_OF}
@@ -76,6 +77,11 @@ def test_demo_logins_see_what_the_readme_says(users):
     assert set(access.groups_in_reach(risk_gy).values_list("pk", flat=True)) == gy_groups
     for rm in (rm_gy1, rm_gy2):
         assert set(access.groups_in_reach(rm).values_list("pk", flat=True)) <= gy_groups
+    led_by_gy1 = set(GroupClient.objects.filter(lead_rm=rm_gy1).values_list("pk", flat=True))
+    assert len(led_by_gy1) == 3
+    assert not led_by_gy1 & set(access.groups_in_reach(rm_gy2).values_list("pk", flat=True))
+    # risk_gy reads but does not edit; sets limits and ratings.
+    assert not scope_for(risk_gy).can_edit_clients and scope_for(risk_gy).can_set_limits_and_ratings
     assert set(access.groups_in_reach(rm_zy1).values_list("pk", flat=True)) <= zy_groups
     assert access.groups_in_reach(hq).count() == 10
     # Another branch's client: registry card only, by exact credit code.

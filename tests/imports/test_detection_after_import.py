@@ -27,8 +27,11 @@ def test_a_preview_or_a_rejected_file_queues_nothing(bank, django_capture_on_com
     supplier = EnterpriseFactory(rm=bank.rm_gy1)
     data = csv_bytes([flow_row(group.core_enterprise.uscc, supplier.uscc, "PAY-9")])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        import_file(user=bank.rm_gy1, kind="flows", fh=io.BytesIO(data), filename="f.csv", commit=False)
+        preview = import_file(user=bank.rm_gy1, kind="flows", fh=io.BytesIO(data), filename="f.csv", commit=False,
+                              source_system="erp")
         bad = csv_bytes([flow_row(group.core_enterprise.uscc, supplier.uscc, "PAY-9", amount="-1")])
-        import_file(user=bank.rm_gy1, kind="flows", fh=io.BytesIO(bad), filename="f.csv", commit=True)
+        rejected = import_file(user=bank.rm_gy1, kind="flows", fh=io.BytesIO(bad), filename="f.csv", commit=True,
+                               source_system="erp")
+    assert (preview.ok, preview.created, rejected.ok) == (True, 1, False)
     assert callbacks == []
     assert not ChainLink.objects.filter(supplier=supplier).exists()
