@@ -208,3 +208,38 @@ def test_link_detection_from_one_payment_gives_counterparty_reach_only(bank, cli
     assert ChainLink.objects.filter(group=bank.group_gy, supplier=core, status="detected").exists()
     assert Enterprise.objects.counterparties_for(bank.rm_gy1).filter(pk=core.pk).exists()
     _assert_record_unseen(bank, client_as, api_as, core, secrets)
+
+
+def test_naming_through_imports_of_every_kind_grants_counterparty_reach_at_most(bank, client_as, api_as, zy):
+    """The upload path of each kind: circle members and chain links naming zy_core are accepted as
+    counterparties, a flow between rm_gy1's core and zy_core is accepted (one party is theirs), a flow
+    between two of 遵义's enterprises is refused, and an enterprise import cannot claim zy_core."""
+    import io
+
+    from imports.services import import_file
+    from tests.imports.helpers import csv_bytes
+
+    core, zy_member, secrets = zy
+    gy = bank.group_gy
+
+    def run(kind, header, rows, source="erp"):
+        return import_file(user=bank.rm_gy1, kind=kind, fh=io.BytesIO(csv_bytes(rows, header)), filename="f.csv",
+                           commit=True, source_system=source)
+
+    assert run("circle_members", ["group", "enterprise", "role"], [[gy.core_enterprise.uscc, core.uscc,
+                                                                    "distributor"]]).committed
+    assert run("chain_links", ["group", "supplier", "buyer", "tier", "goods"],
+               [[gy.core_enterprise.uscc, gy.core_enterprise.uscc, core.uscc, "1", "车"]]).committed
+    flow_header = ["payer", "payee", "amount", "currency", "value_date", "kind", "channel", "external_ref"]
+    ours = run("flows", flow_header, [[core.uscc, gy.core_enterprise.uscc, "66.00", "CNY", "2026-10-01", "payment",
+                                       "this_bank", "NW-1"]], source="core_banking")
+    assert ours.committed and ours.created == 1
+    theirs = run("flows", flow_header, [[core.uscc, zy_member.uscc, "99.00", "CNY", "2026-10-02", "payment",
+                                         "this_bank", "NW-2"]], source="core_banking")
+    assert not theirs.committed and [e.column for e in theirs.errors.sorted()] == ["payer"]
+    known = run("enterprises", ["name", "uscc"], [[core.name, core.uscc]])
+    assert known.created == 0 and not Enterprise.objects.for_user(bank.rm_gy1).filter(pk=core.pk).exists()
+
+    _assert_record_unseen(bank, client_as, api_as, core, secrets)
+    page = client_as(bank.rm_gy1).get(reverse("clients:enterprise_detail", args=[core.pk])).content.decode()
+    assert "66.00" in page and "Distributor" in page
