@@ -28,6 +28,7 @@ def _login(page, live_server, username):
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_load_state()
+    page.click("button[data-lang=en]")
 
 
 def test_an_rm_looks_up_another_branchs_client_and_works_it_as_a_counterparty(bank, page, live_server):
@@ -41,7 +42,6 @@ def test_an_rm_looks_up_another_branchs_client_and_works_it_as_a_counterparty(ba
     FlowFactory(payer=zy_core, payee=zy_member, amount=Decimal("876543.21"), external_ref="ZY-INTERNAL")
 
     _login(page, live_server, "rm_gy1")
-    page.click("button[data-lang=en]")
     page.click("nav.mainnav >> text=Look up")
     page.fill("#id_uscc", zy_core.uscc.lower())
     page.click("#lookup")
@@ -81,7 +81,6 @@ def test_a_transfer_is_approved_by_the_two_branch_heads(bank, page, live_server)
     group = bank.group_gy
 
     _login(page, live_server, "rm_gy1")
-    page.click("button[data-lang=en]")
     page.goto(f"{live_server.url}/clients/groups/{group.pk}/")
     page.click("text=Request transfer")
     page.select_option("#id_branch", str(bank.zy1.pk))
