@@ -35,7 +35,7 @@ from clients.models import (
 )
 from core.history import set_history_user
 from core.permissions import ensure_can_edit_clients
-from staff.models import Branch, BranchLevel
+from staff.models import Branch, BranchLevel, staff_name
 from staff.scope import scope_for
 
 User = get_user_model()
@@ -323,25 +323,22 @@ def describe(request: ChangeRequest) -> list[tuple[str, str, str]]:
     """(what, before, after) lines naming branches and staff, for the request pages."""
     from clients.models import ChangeRequestKind as Kind
 
-    def staff_name(pk):
-        user = User.objects.select_related("profile").filter(pk=pk).first()
-        if user is None:
-            return "—"
-        profile = getattr(user, "profile", None)
-        return (profile.display_name if profile else "") or user.get_username()
+    def name_of_staff(pk):
+        return staff_name(User.objects.select_related("profile").filter(pk=pk).first()) or "—"
 
     def branch_name(pk):
         return Branch.objects.filter(pk=pk).values_list("name", flat=True).first() or "—"
 
     lines = []
     if request.kind == Kind.TRANSFER:
-        for key, label, name in (("branch", _("Owning branch"), branch_name), ("rm", _("Relationship manager"), staff_name),
-                                 ("lead_rm", _("Lead RM"), staff_name)):
+        for key, label, name in (("branch", _("Owning branch"), branch_name), ("rm", _("Relationship manager"), name_of_staff),
+                                 ("lead_rm", _("Lead RM"), name_of_staff)):
             if key in request.payload:
                 lines.append((label, name(request.before.get(key)), name(request.payload[key])))
         if "team" in request.payload:
-            lines.append((_("Coverage team"), ", ".join(staff_name(p) for p in request.before.get("team", [])) or "—",
-                          ", ".join(staff_name(p) for p in request.payload["team"]) or "—"))
+            lines.append((_("Coverage team"),
+                          ", ".join(name_of_staff(p) for p in request.before.get("team", [])) or "—",
+                          ", ".join(name_of_staff(p) for p in request.payload["team"]) or "—"))
     else:
         data = request.payload
         if data.get("parent_enterprise"):

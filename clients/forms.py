@@ -26,7 +26,7 @@ from clients.models import (
     Tier,
 )
 from core.forms import UserFormMixin
-from staff.models import Branch
+from staff.models import Branch, staff_name
 from staff.scope import scope_for
 
 
@@ -52,12 +52,12 @@ def branches_of_subtree(scope):
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.profile.display_name or obj.get_username()
+        return staff_name(obj)
 
 
 class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.profile.display_name or obj.get_username()
+        return staff_name(obj)
 
 
 MONEY_FIELD = {"max_digits": MONEY["max_digits"], "decimal_places": MONEY["decimal_places"]}

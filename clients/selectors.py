@@ -300,6 +300,8 @@ def change_history(*, instance, limit: int = 20) -> list[HistoryEntry]:
     related model to name the related objects that changed."""
     from django.contrib.auth import get_user_model
 
+    from staff.models import staff_name
+
     records = list(
         instance.history.select_related("history_user__profile").order_by("-history_date", "-history_id")[
             : limit + 1
@@ -354,8 +356,7 @@ def change_history(*, instance, limit: int = 20) -> list[HistoryEntry]:
         if related_model is user_model:
             rows = related_model.objects.filter(pk__in=pks).select_related("profile")
             for u in rows:
-                profile = getattr(u, "profile", None)
-                names[(related_model, u.pk)] = (profile.display_name if profile else "") or u.get_username()
+                names[(related_model, u.pk)] = staff_name(u)
         else:
             for obj in related_model.objects.filter(pk__in=pks):
                 names[(related_model, obj.pk)] = str(obj)

@@ -44,6 +44,14 @@ class Role(models.TextChoices):
     HQ_ADMIN = "hq_admin", _("Head-office admin")
 
 
+def staff_name(user) -> str:
+    """How people see a member of staff: the profile's display name, else the username ("" for none)."""
+    if user is None:
+        return ""
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile else "") or user.get_username()
+
+
 class StaffProfile(models.Model):
     """A user's role and branch: what they may see follows from these two."""
 
@@ -61,4 +69,4 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("staff profiles")
 
     def __str__(self):
-        return self.display_name or self.user.get_username()
+        return staff_name(self.user)
