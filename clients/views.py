@@ -34,6 +34,7 @@ from clients.forms import (
 )
 from clients.mixins import ObjectFirstMixin
 from clients.models import ChangeRequest, ControlLink, Enterprise, GroupClient
+from core.history import change_history
 from core.htmx import HtmxTemplateMixin
 from core.permissions import ClientEditorRequiredMixin, LimitSetterRequiredMixin
 from core.views import EditorFormMixin, ServiceFormMixin, query_without_page
@@ -124,7 +125,7 @@ class GroupDetailView(HtmxTemplateMixin, GroupObjectMixin, TemplateView):
             member_total=len(members),
             financials=list(selectors.enterprise_latest_financials(enterprise_ids=[group.core_enterprise_id])),
             interactions=list(selectors.recent_interactions(enterprise_ids=member_ids, limit=10)),
-            history=selectors.change_history(instance=group),
+            history=change_history(instance=group),
             can_edit=scope.can_edit_clients,
             can_set_limit=scope.can_set_limits_and_ratings,
         )
@@ -168,7 +169,7 @@ class EnterpriseDetailView(TemplateView):
             financials=list(selectors.enterprise_financials(enterprise=enterprise)),
             accounts=list(selectors.enterprise_accounts(enterprise=enterprise)),
             interactions=list(selectors.recent_interactions(enterprise_ids=[enterprise.pk], limit=20)),
-            history=selectors.change_history(instance=enterprise),
+            history=change_history(instance=enterprise),
             link_history=selectors.control_link_history(enterprise=enterprise),
             can_edit=scope.can_edit_clients,
             can_set_rating=scope.can_set_limits_and_ratings,
