@@ -28,8 +28,8 @@ from clients.models import (
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
 
 
-def group_client_list(*, user, filters: dict | None = None):
-    """The user's groups, filtered, with the core enterprise, lead RM, branch and member count."""
+def with_member_count(queryset):
+    """Groups annotated with `member_count` (a correlated count: one query for any number of groups)."""
     member_count = (
         GroupMembership.objects.filter(group=OuterRef("pk"))
         .order_by()
@@ -37,12 +37,23 @@ def group_client_list(*, user, filters: dict | None = None):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    qs = (
-        GroupClient.objects.for_user(user)
-        .select_related("core_enterprise", "lead_rm__profile", "branch")
-        .annotate(member_count=Coalesce(Subquery(member_count), 0))
-        .order_by("name", "pk")
+    return queryset.annotate(member_count=Coalesce(Subquery(member_count), 0))
+
+
+def with_latest_balance(queryset):
+    """Accounts annotated with `latest_balance` and `latest_balance_date` (one query)."""
+    latest = AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date")
+    return queryset.annotate(
+        latest_balance=Subquery(latest.values("balance")[:1]),
+        latest_balance_date=Subquery(latest.values("date")[:1]),
     )
+
+
+def group_client_list(*, user, filters: dict | None = None):
+    """The user's groups, filtered, with the core enterprise, lead RM, branch and member count."""
+    qs = with_member_count(
+        GroupClient.objects.for_user(user).select_related("core_enterprise", "lead_rm__profile", "branch")
+    ).order_by("name", "pk")
     return GroupClientFilterSet(filters or {}, queryset=qs).qs
 
 
@@ -239,15 +250,7 @@ def enterprise_accounts(*, enterprise: Enterprise):
     """The enterprise's accounts with each one's latest balance and its date (one query)."""
     from clients.models import BankAccount
 
-    latest = AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date")
-    return (
-        BankAccount.objects.filter(enterprise=enterprise)
-        .annotate(
-            latest_balance=Subquery(latest.values("balance")[:1]),
-            latest_date=Subquery(latest.values("date")[:1]),
-        )
-        .order_by("kind", "account_no")
-    )
+    return with_latest_balance(BankAccount.objects.filter(enterprise=enterprise)).order_by("kind", "account_no")
 
 
 def group_member_enterprise_ids(*, group: GroupClient):

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -61,10 +59,10 @@ from clients.models import (
     Enterprise,
     FinancialStatement,
     GroupClient,
-    GroupMembership,
     Interaction,
     Person,
 )
+from clients.selectors import with_latest_balance, with_member_count
 from clients.validators import normalize_uscc
 from core.api.base import ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
@@ -163,19 +161,9 @@ class GroupClientViewSet(ScopedModelViewSet):
         return GroupClientSerializer if self.action == "list" else GroupClientDetailSerializer
 
     def optimize(self, queryset):
-        member_count = (
-            GroupMembership.objects.filter(group=OuterRef("pk"))
-            .order_by()
-            .values("group")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return (
-            queryset.select_related("core_enterprise", "lead_rm", "branch")
-            .prefetch_related("team")
-            .annotate(member_count=Coalesce(Subquery(member_count), 0))
-            .order_by("name", "pk")
-        )
+        return with_member_count(
+            queryset.select_related("core_enterprise", "lead_rm", "branch").prefetch_related("team")
+        ).order_by("name", "pk")
 
     def perform_create(self, serializer):
         serializer.instance = self.call(services.group_client_create, serializer=serializer,
@@ -295,15 +283,7 @@ class BankAccountViewSet(ScopedModelViewSet):
     http_method_names = READ_CREATE
 
     def optimize(self, queryset):
-        latest = AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date")
-        return (
-            queryset.select_related("enterprise")
-            .annotate(
-                latest_balance=Subquery(latest.values("balance")[:1]),
-                latest_balance_date=Subquery(latest.values("date")[:1]),
-            )
-            .order_by("account_no")
-        )
+        return with_latest_balance(queryset.select_related("enterprise")).order_by("account_no")
 
     def perform_create(self, serializer):
         serializer.instance = self.call(services.bank_account_create, serializer=serializer,
