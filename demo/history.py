@@ -139,19 +139,19 @@ def write_baseline(
     *,
     when,
     reason: str = "seed",
-    models_: list[type[models.Model]] | None = None,
+    only: list[type[models.Model]] | None = None,
     use_sql: bool | None = None,
     chunk_size: int = 5000,
     skip_fk_triggers: bool = False,
 ) -> list[Baseline]:
-    """Give every row without history of the tracked models (all, or `models_`) its "+" record.
+    """Give every row without history of the tracked models (all, or `only`) its "+" record.
 
     use_sql: INSERT ... SELECT (default on PostgreSQL) or the ORM's bulk_history_create (default
     elsewhere). skip_fk_triggers: the caller may set session_replication_role (demo.writer), which
     spares PostgreSQL a queued foreign-key check per history row (history_user is NULL anyway)."""
     use_sql = connection.vendor == "postgresql" if use_sql is None else use_sql
     done = []
-    for model in models_ or tracked_models():
+    for model in only or tracked_models():
         historical = history_model(model)
         hist_pk = _q(historical._meta.pk.column)
         with transaction.atomic():

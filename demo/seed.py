@@ -123,17 +123,22 @@ def build(
     baseline = write_baseline(when=state.now, reason="seed", skip_fk_triggers=state.writer.skip_fk_triggers)
     say(
         f"history baseline: {sum(b.records + b.m2m_records for b in baseline)} records "
-        f"({time.monotonic() - mark:.1f} s); deriving group membership"
+        f"({time.monotonic() - mark:.1f} s)"
     )
 
     # Membership follows the control links just written: one call of the clients service over all
     # groups (it reads the link graph once and writes in chunks).
+    mark = time.monotonic()
     group_membership_refresh(groups=None)
+    say(f"group membership derived ({time.monotonic() - mark:.1f} s)")
     if connection.vendor == "postgresql":
+        mark = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+        say(f"planner statistics refreshed ({time.monotonic() - mark:.1f} s)")
     # Workflow states the demo logins find waiting, through the services (after ANALYZE: they read
     # the reach of the requester).
+    mark = time.monotonic()
     request = pending_transfer(users)
     if request is not None:
         say(
@@ -142,6 +147,7 @@ def build(
         )
     for line in try_these(users):
         say(line)
+    say(f"demo scenario ready ({time.monotonic() - mark:.1f} s)")
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
     return {
         "branches": len(bank.branches),
