@@ -5,8 +5,9 @@
         kind = "flows"
         ...
 
-`ImportsConfig.ready()` imports every installed app's `importers` module, so the registry is full
-once Django is set up."""
+The registry imports every installed app's `importers` module the first time it is asked (like the
+admin finds `admin.py`), not at start-up: importers need pandas, and a process that never imports (a
+Celery worker, most web requests) should not carry it."""
 
 from __future__ import annotations
 
@@ -28,12 +29,26 @@ def register(cls: type[Importer]) -> type[Importer]:
     return cls
 
 
+_discovered = False
+
+
+def _discover() -> None:
+    global _discovered
+    if not _discovered:
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("importers")
+        _discovered = True
+
+
 def importer_for(kind: str) -> type[Importer]:
     """The importer class of a kind; KeyError for a kind nobody registered."""
+    _discover()
     return _importers[kind]
 
 
 def kinds() -> list[str]:
+    _discover()
     return [cls.kind for cls in sorted(_importers.values(), key=lambda c: (c.order, c.kind))]
 
 
