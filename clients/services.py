@@ -355,6 +355,21 @@ def _groups_touched_by(link: ControlLink) -> list[GroupClient]:
     )
 
 
+def control_link_check(link: ControlLink) -> None:
+    """The rules of one control link, said on the field at fault (pages, API, admin and imports run
+    them; the model's constraints only back them up in the database): not the child's own parent,
+    not a second link between the same parent and child, a share from 0 to 100."""
+    if link.parent_enterprise_id and link.parent_enterprise_id == link.child_id:
+        raise ValidationError({"child": _("An enterprise cannot hold a share of itself.")}, code="self")
+    same = ControlLink.objects.filter(child_id=link.child_id)
+    same = (same.filter(parent_enterprise_id=link.parent_enterprise_id) if link.parent_enterprise_id
+            else same.filter(parent_person_id=link.parent_person_id))
+    if link.pk:
+        same = same.exclude(pk=link.pk)
+    if same.exists():
+        raise ValidationError({"child": _("This parent already has a link to this child.")}, code="duplicate")
+
+
 def _check_link_touches_full_record(user, link: ControlLink) -> None:
     """A control link the user writes has its child or its parent enterprise in their full record (a
     person parent: the child); a person parent is one of the persons in their reach."""
@@ -434,6 +449,7 @@ def control_link_create(*, user, child: Enterprise, share_pct: Decimal, control_
     link = ControlLink(parent_enterprise=parent_enterprise, parent_person=parent_person, child=child,
                        share_pct=share_pct, control_type=control_type, note=(note or "").strip())
     _check_link_touches_full_record(user, link)
+    control_link_check(link)
     link.full_clean()
     pulled_in, foreign_groups = link_effects_outside_reach(user, link)
     if pulled_in or foreign_groups:
@@ -463,6 +479,7 @@ def control_link_update(*, user, link: ControlLink, **fields) -> ControlLink:
     _check_link_within_reach(user, link)
     if link.parent_person_id and not Person.objects.for_user(user).filter(pk=link.parent_person_id).exists():
         raise ValidationError({"parent_person": _("No person with this id.")})
+    control_link_check(link)
     save_with_history(link, user=user)
     touched = {g.pk: g for g in [*before, *_groups_touched_by(link)]}
     snapshot = _membership(touched)

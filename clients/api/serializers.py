@@ -295,7 +295,6 @@ class ControlLinkSerializer(serializers.ModelSerializer):
         instance = self.instance
         parent_e = attrs.get("parent_enterprise", instance.parent_enterprise if instance else None)
         parent_p = attrs.get("parent_person", instance.parent_person if instance else None)
-        child = attrs.get("child", instance.child if instance else None)
         if parent_e is None and parent_p is None:
             raise serializers.ValidationError(
                 {
@@ -304,22 +303,7 @@ class ControlLinkSerializer(serializers.ModelSerializer):
                     ]
                 }
             )
-        if parent_e is not None and child is not None and parent_e.pk == child.pk:
-            raise serializers.ValidationError(
-                {"child_uscc": [_("An enterprise cannot hold a share of itself.")]}
-            )
-        if child is not None:
-            same = ControlLink.objects.filter(child=child)
-            if parent_e is not None:
-                same = same.filter(parent_enterprise=parent_e)
-            else:
-                same = same.filter(parent_person=parent_p)
-            if instance is not None:
-                same = same.exclude(pk=instance.pk)
-            if same.exists():
-                raise serializers.ValidationError(
-                    {"child_uscc": [_("This parent already has a link to this child.")]}
-                )
+        # Self-links and duplicates are the service's rules (clients.services.control_link_check).
         return attrs
 
 
