@@ -1,5 +1,6 @@
 /* The chain page's Sankey: reads the data written by json_script next to each [data-sankey]
- * element and draws it with ECharts. Re-draws after htmx swaps the page body. */
+ * element and draws it with ECharts. Re-draws after htmx swaps the page body.
+ * Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML. */
 (function () {
   "use strict";
   var COLORS = { up: "#0b5cad", core: "#b3261e", down: "#2f855a" };
@@ -13,9 +14,10 @@
     if (!source || !window.echarts) return;
     var data = JSON.parse(source.textContent);
     var labels = {};
+    var safe = window.CrmSafe;
     var nodes = data.nodes.map(function (n) {
       labels[n.name] = n.label;
-      return { name: n.name, label: { formatter: n.label.replace(/[{}]/g, "") }, itemStyle: { color: COLORS[n.side] || "#888" } };
+      return { name: n.name, itemStyle: { color: COLORS[n.side] || "#888" } };
     });
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
@@ -23,15 +25,16 @@
         trigger: "item",
         formatter: function (p) {
           if (p.dataType === "edge") {
-            return labels[p.data.source] + " → " + labels[p.data.target] + "<br>" + fmt(p.data.value);
+            return safe.tooltip(labels[p.data.source] + " → " + labels[p.data.target], [fmt(p.data.value)]);
           }
-          return labels[p.name] + (p.value ? "<br>" + fmt(p.value) : "");
+          return safe.tooltip(labels[p.name], [p.value ? fmt(p.value) : ""]);
         }
       },
       series: [{
         type: "sankey",
         data: nodes,
         links: data.links,
+        label: { formatter: function (p) { return safe.label(labels[p.name]); } },
         nodeAlign: "justify",
         left: 10, right: 160, top: 10, bottom: 10,
         emphasis: { focus: "adjacency" },

@@ -1,6 +1,7 @@
 // Draws a group's circle with ECharts (force layout). The data comes from the page (json_script):
 // nodes coloured by role, sized by flow volume with the group, clients filled and prospects hollow,
 // membership edges from the core and guarantee edges (dashed arrows, guarantor -> borrower).
+// Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
 (function () {
   "use strict";
 
@@ -59,27 +60,23 @@
       return { source: e.source, target: e.target, raw: e, lineStyle: { color: "#cbd2d9", width: 1 } };
     });
 
+    var safe = window.CrmSafe;
     var chart = window.echarts.init(el);
     chart.setOption({
       tooltip: {
         formatter: function (p) {
           if (p.dataType === "edge") {
             var e = p.data.raw;
-            return e.kind === "guarantee" ? (labels.guarantee + ": " + fmt(e.amount) + " " + e.currency) : "";
+            return e.kind === "guarantee" ? safe.tooltip(labels.guarantee, [fmt(e.amount) + " " + safe.text(e.currency)]) : "";
           }
           var n = p.data.raw;
           var roles = n.roles.map(function (r) { return catLabel[r] || r; }).join(", ");
-          var lines = [
-            "<b>" + echarts.format.encodeHTML(n.name) + "</b>",
-            echarts.format.encodeHTML(n.uscc),
-            (n.is_client ? labels.client : labels.prospect),
-            labels.roles + ": " + echarts.format.encodeHTML(roles)
-          ];
+          var lines = [n.uscc, (n.is_client ? labels.client : labels.prospect), labels.roles + ": " + roles];
           if (n.volume !== null) {
             lines.push(labels.volume + ": " + fmt(n.volume));
             lines.push(labels.flows + ": " + n.flow_count);
           }
-          return lines.join("<br>");
+          return safe.tooltip(n.name, lines);
         }
       },
       legend: [{ data: categories.map(function (c) { return c.name; }), top: 0, type: "scroll" }],
@@ -93,7 +90,7 @@
         links: links,
         edgeSymbolSize: 8,
         force: { repulsion: 160, edgeLength: [60, 160], gravity: 0.08 },
-        label: { position: "right", fontSize: 11 },
+        label: { position: "right", fontSize: 11, formatter: function (p) { return safe.label(p.name); } },
         emphasis: { focus: "adjacency" }
       }]
     });

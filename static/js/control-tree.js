@@ -1,11 +1,16 @@
 // Draws the control tree of a group 360 page with ECharts. The data comes from the page itself
 // (json_script), so the chart and the nested list always show the same tree.
+// Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
 (function () {
   "use strict";
 
+  function share(node) {
+    return node.share_pct === null || node.share_pct === undefined ? "" : node.share_pct.toFixed(2) + "%";
+  }
+
   function label(node) {
-    var share = node.share_pct === null || node.share_pct === undefined ? "" : " " + node.share_pct.toFixed(2) + "%";
-    return node.name + share;
+    var pct = share(node);
+    return window.CrmSafe.label(node.name) + (pct ? " " + pct : "");
   }
 
   function convert(node) {
@@ -16,6 +21,7 @@
       symbol: node.kind === "person" ? "diamond" : node.kind === "group" ? "rect" : "circle",
       symbolSize: node.kind === "enterprise" ? 9 : 12,
       itemStyle: { color: colour, borderColor: colour },
+      raw: { name: node.name, share: share(node) },
       children: (node.children || []).map(convert)
     };
   }
@@ -26,7 +32,14 @@
     var tree = JSON.parse(source.textContent);
     var chart = window.echarts.init(el);
     chart.setOption({
-      tooltip: { trigger: "item", triggerOn: "mousemove" },
+      tooltip: {
+        trigger: "item",
+        triggerOn: "mousemove",
+        formatter: function (p) {
+          var raw = p.data && p.data.raw;
+          return raw ? window.CrmSafe.tooltip(raw.name, [raw.share]) : "";
+        }
+      },
       series: [{
         type: "tree",
         data: [convert(tree)],
