@@ -449,15 +449,19 @@ class FlowImporter(Importer):
 
     # --- after commit -------------------------------------------------------------------------------
 
-    def after_commit(self, result: ImportResult) -> None:
-        """New flows may reveal undeclared chain links: queue detection for the touched groups once the
-        import has committed (a task queued before commit could run against rows it cannot see yet)."""
+    # Planner statistics refreshed after a committed import (imports.engine): a rerun's checks join
+    # the staged rows with this table and must not plan for the table as it was before the load.
+    written_tables = (FLOW_TABLE,)
+
+    def follow_up(self, result: ImportResult) -> None:
+        """New flows may reveal undeclared chain links: detection of the touched groups goes into the
+        outbox in the import's own transaction (core.outbox: handed to the broker after commit,
+        retried until it takes it, never lost with a dead broker or a dead process)."""
         if not (result.created and result.group_ids):
             return
-        from chains.tasks import detect_chain_links_for_groups
+        from chains.tasks import queue_detection
 
-        ids = list(result.group_ids)
-        transaction.on_commit(lambda: detect_chain_links_for_groups.delay(ids))
+        queue_detection(result.group_ids)
 
 
 # --- chain links ------------------------------------------------------------------------------------------

@@ -258,11 +258,13 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
 
 
 def chain_detection_request(*, user, group: GroupClient) -> None:
-    """Queue link detection for a group of the user's reach, once the current transaction commits (a
-    task queued before commit could run against rows it cannot see yet)."""
-    from chains.tasks import detect_chain_links
+    """Queue link detection for a group of the user's reach: a message in the outbox (core.outbox),
+    written in the caller's transaction and handed to the broker after commit (a task queued before
+    commit could run against rows it cannot see yet). A dead broker delays it, never drops it, and
+    the request never waits for the broker. Asked twice before it runs, it runs once."""
+    from chains.tasks import queue_detection
 
     ensure_can_edit_clients(user)
     _ensure_group_visible(user, group.pk)
-    group_id = group.pk
-    transaction.on_commit(lambda: detect_chain_links.delay(group_id))
+    with transaction.atomic():
+        queue_detection([group.pk])

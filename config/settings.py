@@ -245,6 +245,11 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)  
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 50_000)  # rows per pandas chunk: bounds memory
 IMPORT_MAX_ERRORS = env_int("IMPORT_MAX_ERRORS", 1000)  # row errors listed; the rest are counted
 IMPORT_TEMP_DIR = env_str("IMPORT_TEMP_DIR", "") or None  # uploads kept between preview and confirm
+# Upload-page files up to this size are checked and imported inside the request (a second or two);
+# larger ones run as background jobs with a progress bar (imports.tasks). 0: every upload in the background.
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 1024 * 1024)
+IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 24)  # unconfirmed previews are deleted after this
+IMPORT_ANALYZE_MIN_ROWS = env_int("IMPORT_ANALYZE_MIN_ROWS", 10_000)  # ANALYZE the loaded table after this many rows
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or ("redis://127.0.0.1:6379/1" if TESTING else None)
@@ -255,10 +260,36 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 60 * 30
+CELERY_TASK_TIME_LIMIT = 60 * 30  # the longest job's hard limit (no task declares a longer one)
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
+# A dead broker fails fast (about a second) instead of blocking whoever publishes: the web request
+# never publishes (it writes the outbox, core.outbox), and the dispatcher retries what fails.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started before Redis waits for it
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,  # above the transport's 1 s BRPOP timeout
+    # Unacknowledged work (acks_late) of a worker that died goes back to the queue after this: just
+    # above the longest task's hard time limit (a shorter one would hand a running job to a second worker).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 2, "interval_start": 0,
+                                                            "interval_step": 0.5, "interval_max": 1}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Outbox and job runs (core.outbox, core.jobs) -------------------------------------------------------
+OUTBOX_BATCH = env_int("OUTBOX_BATCH", 200)  # messages claimed per dispatch round
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 30)  # a claimed message is retried after this if unsent
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 2)  # backoff: 2, 4, 8 ... seconds
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)  # sent messages are pruned after this
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
+JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 90)  # no heartbeat this long: reaped
+JOB_LOCK_WAIT_SECONDS = env_int("JOB_LOCK_WAIT_SECONDS", 60)  # a second run waits this long, then skips
+JOB_LOCK_POLL_SECONDS = 0.5
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

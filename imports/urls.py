@@ -7,4 +7,5 @@ app_name = "imports"
 urlpatterns: list = [
     path("", views.ImportView.as_view(), name="upload"),
     path("confirm/", views.ImportConfirmView.as_view(), name="confirm"),
+    path("runs/<int:pk>/", views.ImportRunView.as_view(), name="run"),
 ]

@@ -148,15 +148,17 @@ def test_the_celery_task_for_a_missing_group_does_nothing(db):
     assert not JobRun.objects.exists()
 
 
-def test_detect_all_queues_one_detection_per_group(chain, bank):
+def test_detect_all_queues_one_detection_per_group(chain, bank, django_capture_on_commit_callbacks):
+    """The fan-out writes one outbox message per group (core.outbox), dispatched after commit."""
     recent = timezone.localdate() - timedelta(days=3)
     from chains.models import Flow
 
     Flow.objects.bulk_create([flow(chain.m2, chain.y, "1000", recent)])
-    assert detect_all_chain_links.apply().get() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert detect_all_chain_links.apply().get() == 2
     assert (chain.y.pk, chain.m2.pk, -1) in detected(chain.group)
     assert detection_runs(bank.group_zy).filter(status=JobStatus.SUCCESS).exists()
-    assert JobRun.objects.get(job="detect_all_chain_links").counts == {"queued": 2}
+    assert JobRun.objects.get(job="detect_all_chain_links").counts == {"queued": 2, "groups": 2}
 
 
 def test_task_settings_make_it_safe_to_retry():

@@ -67,6 +67,11 @@ def world(bank):
     objs[ChangeRequest] = transfer_request(user=bank.rm_gy1, enterprise=core, branch=bank.gy2, rm=bank.rm_gy2,
                                             reason="走访测试")
     KeyPerson.objects.create(enterprise=core, person=person, role="chairman")
+    from core.models import JobRun
+
+    objs[JobRun] = JobRun.objects.create(  # an upload-page import of rm_gy1's (its status page is theirs alone)
+        job="import:flows", user=bank.rm_gy1, status="success", params={"kind": "flows", "file_name": "GY-TEST-0001.csv"},
+        report={"kind": "flows", "committed": True, "total_rows": 1, "created": 1, "preview": [["2", "GY-TEST-0001"]]})
     AccountBalance.objects.create(account=objs[BankAccount], date=date(2026, 10, 31), balance=Decimal("5"))
     # Strings that identify group_gy's data; none may reach rm_zy1.
     secrets = {g.name, core.name, core.uscc, member.name, member.uscc, supplier.name, supplier.uscc,
@@ -102,6 +107,7 @@ PAGE_ARGS = {
     "chains:group_detect": lambda o: {"group_pk": o[GroupClient].pk},
     "chains:link_confirm": lambda o: {"pk": o[ChainLink].pk},
     "chains:link_dismiss": lambda o: {"pk": o[ChainLink].pk},
+    "imports:run": lambda o: {"pk": next(v for k, v in o.items() if k.__name__ == "JobRun").pk},
 }
 
 
