@@ -49,7 +49,7 @@ def _detect(group: GroupClient) -> dict:
         if counts.skipped:
             # Another detection of this group is running: run again after it (nothing is lost).
             with transaction.atomic():
-                queue_detection([group.pk], delay=timedelta(seconds=settings.JOB_LOCK_WAIT_SECONDS))
+                queue_detection([group.pk], delay=timedelta(seconds=settings.JOB_SKIP_RETRY_SECONDS))
             counts["proposed"] = 0
             return counts
         counts.update(chain_links_detect(group=group))

@@ -36,7 +36,7 @@ def refresh_group_memberships(group_ids: list[int] | None = None) -> dict:
         if counts.skipped:
             with transaction.atomic():
                 outbox.enqueue("clients.tasks.refresh_group_memberships", args=[group_ids],
-                               dedup_key=_dedup_key(group_ids), delay=timedelta(seconds=settings.JOB_LOCK_WAIT_SECONDS))
+                               dedup_key=_dedup_key(group_ids), delay=timedelta(seconds=settings.JOB_SKIP_RETRY_SECONDS))
             return {}
         groups = None if group_ids is None else GroupClient.objects.filter(pk__in=group_ids)
         counts["memberships"] = group_membership_refresh(groups=groups)
