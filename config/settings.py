@@ -5,7 +5,9 @@ Setting DEBUG=0 selects production behaviour and then SECRET_KEY must be given.
 Under pytest the default database is the local PostgreSQL server (the suite runs on it).
 """
 
+import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens stored as digests; the model is staff.ApiToken (KNOX_TOKEN_MODEL)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "staff",
+    "audit",
     "clients",
     "circles",
     "chains",
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "staff.middleware.LoginRequiredExceptApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.middleware.AuditRequestMiddleware",
+    "staff.sessions.SessionTimeoutMiddleware",  # idle timeout and absolute lifetime of sessions
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.htmx.VaryOnHtmxMiddleware",
@@ -117,11 +122,39 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Lock-out (staff.lockout): AXES_FAILURE_LIMIT failures lock one username from one address; the
+# much higher AXES_ADDRESS_FAILURE_LIMIT locks an address whatever the usernames. Tokens obey it too.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked account/IP pair may retry after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "staff.lockout.LockoutHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# The real client address behind the proxy (staff.network): the proxy of docker-compose.yml is the one
+# trusted hop that sets X-Forwarded-For; 0 ignores the header (no proxy). TRUSTED_PROXY_IPS, if set,
+# limits which peers may set it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", [])
+AXES_CLIENT_IP_CALLABLE = "staff.network.client_ip"
+
+# Sessions (staff.sessions): logged out after SESSION_IDLE_TIMEOUT seconds without a request, and
+# SESSION_ABSOLUTE_LIFETIME seconds after the login however active. The cookie outlives both, so the
+# middleware (which says why) is what ends a session.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_LIFETIME = env_int("SESSION_ABSOLUTE_LIFETIME", 10 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME + SESSION_IDLE_TIMEOUT
+
+# API tokens (staff.tokens, django-rest-knox): every token expires; its owner picks the lifetime.
+KNOX_TOKEN_MODEL = "staff.ApiToken"
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+API_TOKEN_LIMIT_PER_USER = env_int("API_TOKEN_LIMIT_PER_USER", 20)
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DEFAULT_DAYS),
+    "AUTO_REFRESH": False,
+}
 
 if TESTING:  # the suite creates many users; the production hasher is deliberately slow
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -199,7 +232,7 @@ CONTENT_SECURITY_POLICY = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "staff.authentication.ApiTokenAuthentication",  # `Authorization: Token <secret>` (knox, hashed)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -208,8 +241,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.base.exception_handler",
-    # Scoped throttles: recording persons (ID numbers are personal data) and registry lookups.
+    # Every request is counted per user and per token (staff.throttling, on the cache: Redis when
+    # REDIS_URL is set); over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["staff.throttling.UserThrottle", "staff.throttling.TokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        # Under pytest the per-user and per-token rates are out of the way of the other tests (the
+        # throttle tests set their own); THROTTLE_USER / THROTTLE_TOKEN still win.
+        "user": env_str("THROTTLE_USER", "1000000/minute" if TESTING else "1200/minute"),
+        "token": env_str("THROTTLE_TOKEN", "1000000/minute" if TESTING else "600/minute"),
+        # Scoped throttles: recording persons (ID numbers are personal data) and registry lookups.
         "persons": env_str("THROTTLE_PERSONS", "60/hour"),
         "registry": env_str("THROTTLE_REGISTRY", "600/hour"),
     },
@@ -279,6 +319,23 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 2, "i
                                                             "interval_step": 0.5, "interval_max": 1}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Cache: API rate-limit counters, shared by every web worker ---------------------------------------
+# Django's RedisCache when REDIS_URL (or CACHE_URL) is set, behaving as an empty cache while Redis is down
+# (core.cache); per-process memory otherwise (development). Under pytest each run has its own key prefix,
+# so counters of an earlier run never throttle a later one.
+CACHE_URL = env_str("CACHE_URL") or REDIS_URL
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailSoftRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": f"test{os.getpid()}" if TESTING else "crm",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Outbox and job runs (core.outbox, core.jobs) -------------------------------------------------------
 OUTBOX_BATCH = env_int("OUTBOX_BATCH", 200)  # messages claimed per dispatch round

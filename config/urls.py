@@ -14,8 +14,11 @@ urlpatterns = [
     path("services/", include("services.urls")),
     path("risk/", include("risk.urls")),
     path("ops/", include("core.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # API tokens are the account's, not client data: their own router, outside the scoped API walk.
+    path("api/v1/", include("staff.api.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script under the CSP.

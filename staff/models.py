@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 
 class BranchLevel(models.TextChoices):
@@ -70,3 +72,34 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return staff_name(self.user)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only the SHA-512 digest of the secret is stored, never the secret.
+
+    `token_key` is the secret's first characters: it finds the row (the digest is then compared) and
+    names the token in lists, URLs and the audit log. Every token expires (`expiry`); rotation replaces
+    it with a new secret, revocation deletes it (`staff.tokens`). The last use and the addresses it was
+    used from are noted at most once a minute (`staff.authentication`)."""
+
+    token_key = models.CharField(_("key"), max_length=CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH,
+                                 unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    # Addresses the token was created or used from (the latest few): a use from any other is audited.
+    seen_addresses = models.JSONField(_("addresses"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "token_key"]
+
+    def __str__(self):
+        return f"{self.token_key} ({self.name})"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expiry is not None and self.expiry <= timezone.now()

@@ -12,4 +12,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", views.TokenListView.as_view(), name="account_tokens"),
+    path("account/tokens/revoke/", views.token_revoke, name="account_token_revoke"),
+    path("account/tokens/rotate/", views.token_rotate, name="account_token_rotate"),
 ]
