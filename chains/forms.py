@@ -9,14 +9,21 @@ from django.utils.translation import gettext_lazy as _
 from chains.filtersets import TIER_CHOICES
 from chains.selectors import Period, default_period
 from clients.fields import EnterpriseCodeField
+from core.dates import BusinessDateField
 from core.forms import UserFormMixin
 
 MAX_PERIOD_DAYS = 5 * 366
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    """The chain page's period. Both ends lie in the business date range (core.dates), so the default
+    start (a year before the end) and the previous period never leave the calendar: `?end=0001-01-01`
+    is a form error, not a 500."""
+
+    start = BusinessDateField(label=_("From"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = BusinessDateField(label=_("To"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean(self):
         data = super().clean()

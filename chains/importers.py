@@ -53,6 +53,7 @@ from clients.importers import (
     unknown_code_message,
 )
 from clients.models import GroupMembership
+from core.dates import business_date_range
 from imports import checks
 from imports.currencies import ISO_4217_ACTIVE
 from imports.engine import PREVIEW_ROWS, Importer
@@ -126,7 +127,9 @@ class FlowImporter(Importer):
     # --- the COPY path for CSV files on PostgreSQL ------------------------------------------------
 
     def stage_file(self, checked: CheckedFile, result: ImportResult) -> bool:
-        if not (self.is_postgres and checked.format == _CSV):
+        if not (self.is_postgres and checked.format == _CSV) or checked.has_nul:
+            # PostgreSQL's text cannot hold NUL: such a file is read in chunks, where each cell holding
+            # one is a row error (imports.reader), instead of failing the COPY.
             return False
         names = list(checked.names)
         with connection.cursor() as cursor:
@@ -175,10 +178,12 @@ class FlowImporter(Importer):
 
     @staticmethod
     def _date_sql(y: str, m: str, d: str) -> str:
-        """The date y-m-d (SQL integer expressions), NULL when there is no such day."""
+        """The date y-m-d (SQL integer expressions), NULL when there is no such day or when it lies
+        outside the business date range (core.dates; `%(date_min)s`, `%(date_max)s` as YYYYMMDD)."""
         last_day = (f"CASE WHEN {m} = 2 THEN 28 + (mod({y}, 4) = 0 AND (mod({y}, 100) <> 0 OR mod({y}, 400) = 0))::int "
                     f"WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END")
         return (f"CASE WHEN {y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {last_day} "
+                f"AND {y} * 10000 + {m} * 100 + {d} BETWEEN %(date_min)s AND %(date_max)s "
                 f"THEN make_date({y}, {m}, {d}) END")
 
     def _stage_raw(self, cursor, names: list[str]) -> tuple[int, int, int]:
@@ -190,8 +195,9 @@ class FlowImporter(Importer):
         cells = self._cells(names)
         # Dates as checks.iso_date reads them: canonical YYYY-MM-DD as it is; otherwise "/" read as
         # "-", the first 10 characters parsed as Y-M-D (1 or 2 digit month and day), and after them
-        # nothing or a time. Each level below is computed once per row ("OFFSET 0" keeps PostgreSQL
-        # from pulling a subquery up and repeating its expressions wherever a column is used twice).
+        # nothing or a valid time (checks.TIME_TAIL); inside the business date range. Each level below
+        # is computed once per row ("OFFSET 0" keeps PostgreSQL from pulling a subquery up and repeating
+        # its expressions wherever a column is used twice).
         s10 = "left(replace(d, '/', '-'), 10)"
         sql = f"""
         CREATE TEMP TABLE {STAGE} AS
@@ -219,7 +225,7 @@ class FlowImporter(Importer):
               SELECT row_no, p, q, replace(a0, ',', '') AS a, c, k, ch, s, r,
                      CASE WHEN d ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' THEN d
                           WHEN {s10} ~ '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$'
-                               AND btrim(substr(d, 11), %(ws)s) ~ '^([T ]?[0-9]{{1,2}}:[0-9]{{2}}.*)?$'
+                               AND btrim(substr(d, 11), %(ws)s) ~ %(time_tail)s
                           THEN {s10} END AS ymd
               FROM (SELECT row_no, {cells["payer"]} AS p, {cells["payee"]} AS q, {cells["amount"]} AS a0,
                            {cells["currency"]} AS c, {cells["value_date"]} AS d, {cells["kind"]} AS k,
@@ -230,10 +236,12 @@ class FlowImporter(Importer):
               OFFSET 0) u
             OFFSET 0) v
           OFFSET 0) n"""
+        first, last = business_date_range()
         cursor.execute(sql, {
             "ws": _WHITESPACE, "ws_dash": _WHITESPACE + "-", "source": self.source_system,
             "currencies": _CURRENCIES, "kinds": list(FlowKind.values), "channels": list(Channel.values),
-            "sources": self.sources,
+            "sources": self.sources, "time_tail": f"^{checks.TIME_TAIL}$",
+            "date_min": int(first.strftime("%Y%m%d")), "date_max": int(last.strftime("%Y%m%d")),
         })
         cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE nerr > 0), coalesce(sum(nerr), 0) FROM {STAGE}")
         total, bad_rows, error_count = cursor.fetchone()

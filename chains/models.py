@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clients.models import Enterprise, GroupClient
+from core.dates import validate_business_date
 
 
 class LinkStatus(models.TextChoices):
@@ -98,7 +99,7 @@ class Flow(models.Model):
                               related_name="flows_in", db_index=False)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    value_date = models.DateField(_("value date"))
+    value_date = models.DateField(_("value date"), validators=[validate_business_date])
     kind = models.CharField(_("kind"), max_length=10, choices=FlowKind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     source_system = models.CharField(_("source system"), max_length=50)

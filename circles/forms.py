@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circles.models import CircleRole, CircleSource
 from clients.fields import EnterpriseCodeField
+from core.dates import BusinessDateField
 from core.forms import UserFormMixin
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -28,7 +29,7 @@ class CircleMemberAddForm(CircleFormMixin, forms.Form):
         label=_("Source"), initial=CircleSource.DECLARED,
         choices=[(k, v) for k, v in CircleSource.choices if k != CircleSource.CONTROL],
     )
-    since = forms.DateField(label=_("Since"), required=False, widget=DATE_WIDGET)
+    since = BusinessDateField(label=_("Since"), required=False, widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
@@ -39,5 +40,5 @@ class GuaranteeForm(CircleFormMixin, forms.Form):
     borrower_uscc = EnterpriseCodeField(label=_("Borrower credit code"))
     amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
-    start_date = forms.DateField(label=_("Start date"), widget=DATE_WIDGET)
-    end_date = forms.DateField(label=_("End date"), widget=DATE_WIDGET)
+    start_date = BusinessDateField(label=_("Start date"), widget=DATE_WIDGET)
+    end_date = BusinessDateField(label=_("End date"), widget=DATE_WIDGET)

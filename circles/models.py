@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from circles.validators import validate_currency
 from clients.models import Enterprise, GroupClient
+from core.dates import validate_business_date
 
 
 class CircleRole(models.TextChoices):
@@ -55,7 +56,7 @@ class CircleMember(models.Model):
                                     help_text=_("Distance from the core: 1 for direct partners."))
     source = models.CharField(_("source"), max_length=10, choices=CircleSource.choices,
                               default=CircleSource.DECLARED)
-    since = models.DateField(_("since"), null=True, blank=True)
+    since = models.DateField(_("since"), null=True, blank=True, validators=[validate_business_date])
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -97,8 +98,8 @@ class Guarantee(models.Model):
                                  validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency],
                                 help_text=_("ISO 4217 code, e.g. CNY."))
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"))
+    start_date = models.DateField(_("start date"), validators=[validate_business_date])
+    end_date = models.DateField(_("end date"), validators=[validate_business_date])
     history = HistoricalRecords()
 
     objects = GuaranteeQuerySet.as_manager()

@@ -25,6 +25,7 @@ from clients.models import (
     Rating,
     Tier,
 )
+from core.dates import BusinessDateField, BusinessDateTimeField
 from core.forms import UserFormMixin
 from staff.models import Branch, staff_name
 from staff.scope import scope_for
@@ -260,6 +261,7 @@ class InteractionForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = ["kind", "occurred_at", "subject", "notes"]
+        field_classes = {"occurred_at": BusinessDateTimeField}
         widgets = {
             "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "notes": forms.Textarea(attrs={"rows": 4}),
@@ -279,6 +281,7 @@ class FinancialStatementForm(forms.ModelForm):
             "current_assets", "current_liabilities", "receivables", "inventory", "operating_cash_flow",
             "source",
         ]
+        field_classes = {"period_end": BusinessDateField}
         widgets = {"period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):

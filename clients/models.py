@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from clients.reference import REGION_CHOICES, industry_label
 from clients.validators import validate_industry_code, validate_resident_id, validate_uscc
+from core.dates import validate_business_date, validate_business_datetime
 from staff.models import Branch
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -382,7 +383,7 @@ class FinancialStatement(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="financials"
     )
-    period_end = models.DateField(_("period end"))
+    period_end = models.DateField(_("period end"), validators=[validate_business_date])
     period_type = models.CharField(_("period type"), max_length=10, choices=PeriodType.choices)
     revenue = models.DecimalField(_("revenue"), **MONEY, null=True, blank=True)
     net_profit = models.DecimalField(_("net profit"), **MONEY, null=True, blank=True)
@@ -445,8 +446,8 @@ class BankAccount(models.Model):
     account_no = models.CharField(_("account number"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=AccountKind.choices)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    opened_on = models.DateField(_("opened on"), null=True, blank=True)
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True, validators=[validate_business_date])
+    closed_on = models.DateField(_("closed on"), null=True, blank=True, validators=[validate_business_date])
     history = HistoricalRecords()
 
     objects = DependentQuerySet.as_manager()
@@ -473,7 +474,7 @@ class AccountBalance(models.Model):
     account = models.ForeignKey(
         BankAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="balances"
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_business_date])
     balance = models.DecimalField(_("balance"), **MONEY)
 
     objects = BalanceQuerySet.as_manager()
@@ -510,7 +511,7 @@ class Interaction(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("staff"), on_delete=models.PROTECT, related_name="interactions"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
-    occurred_at = models.DateTimeField(_("when"))
+    occurred_at = models.DateTimeField(_("when"), validators=[validate_business_datetime])
     subject = models.CharField(_("subject"), max_length=200)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()

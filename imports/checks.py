@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from core.dates import business_date_range, out_of_range_message
 from imports.errors import ErrorList
 from imports.reader import ROW
 
@@ -88,21 +89,33 @@ def amount(df, col, errors, *, max_int_digits=16) -> pd.Series:
     return bad
 
 
+# What may follow a date in a date column: nothing, or a valid time of day (Excel writes
+# "2025-03-04 00:00:00"; systems add seconds, fractions, an offset). "2026-10-01T25:00" is not a date.
+# The flows COPY path (chains.importers) checks the same pattern in SQL.
+TIME_TAIL = r"(?:[T ]?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+
+
 def iso_date(df, col, errors, *, optional=False) -> pd.Series:
-    """YYYY-MM-DD (also YYYY/MM/DD, and a datetime whose time is dropped); written back as ISO."""
+    """YYYY-MM-DD (also YYYY/MM/DD, and a date followed by a valid time, which is dropped), inside the
+    business date range (core.dates); written back as ISO."""
     raw = df[col]
     empty = raw == ""
-    canonical = raw.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    canonical = raw.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     s = raw.where(canonical, raw.str.replace("/", "-", regex=False).str.slice(0, 10))
     parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
     bad = (parsed.isna() | (parsed.dt.year < 1)) & ~empty  # pandas takes year 0, no database does
     odd = ~canonical & ~empty & ~bad
     if odd.any():
-        # A trailing time is fine ("2025-03-04 00:00:00" from Excel); anything else after the date is not.
         tail = raw[odd].str.slice(10).str.strip()
-        bad[odd] = ~(tail.eq("") | tail.str.match(r"^[T ]?\d{1,2}:\d{2}"))
-        df.loc[odd, col] = parsed[odd].dt.strftime("%Y-%m-%d")
+        bad[odd] = ~tail.str.fullmatch(TIME_TAIL)
     _report(df, bad, col, _("Not a valid date: use YYYY-MM-DD."), errors)
+    first, last = business_date_range()
+    outside = ~bad & ~empty & ((parsed < pd.Timestamp(first)) | (parsed > pd.Timestamp(last)))
+    _report(df, outside, col, out_of_range_message(), errors)
+    bad |= outside
+    odd &= ~bad
+    if odd.any():
+        df.loc[odd, col] = parsed[odd].dt.strftime("%Y-%m-%d")
     missing = pd.Series(False, index=df.index) if optional else required(df, col, errors)
     df.loc[bad, col] = ""
     return bad | missing
