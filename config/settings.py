@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a form: bad bytes, NUL and surrogates in forms and query strings are a 400.
+    "core.middleware.TextGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "staff.middleware.LoginRequiredExceptApiMiddleware",
@@ -278,6 +280,13 @@ SPECTACULAR_SETTINGS = {
 # --- Four eyes -------------------------------------------------------------------------------
 # A unified credit limit moved by more than this factor (up or down) needs an explicit confirmation.
 LIMIT_CHANGE_CONFIRM_FACTOR = env_int("LIMIT_CHANGE_CONFIRM_FACTOR", 10)
+
+# --- Business dates (core.dates) -------------------------------------------------------------------
+# The plausible range (ISO dates, inclusive) of every business date and time: value dates, statement
+# periods, guarantees, interactions, balances, accounts, circle members. Pages, API, imports and the
+# admin refuse dates outside it; `manage.py check` refuses a range outside 1900-01-01 .. 2261-12-31.
+BUSINESS_DATE_MIN = env_str("BUSINESS_DATE_MIN", "1950-01-01")
+BUSINESS_DATE_MAX = env_str("BUSINESS_DATE_MAX", "2100-12-31")
 
 # --- Imports (imports/) ------------------------------------------------------------------------
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)  # command line and API
