@@ -216,7 +216,7 @@ def _dispatch_in_thread() -> None:
 def kick_after_commit() -> None:
     """Dispatch once the current transaction commits (once per transaction, however many messages it
     queued). Outside a transaction: now. Errors never reach the caller."""
-    if getattr(settings, "OUTBOX_KICK", True) is False:
+    if not settings.OUTBOX_KICK:
         return
     if connection.in_atomic_block:
         if any(getattr(func, "__name__", "") == "_kick_robust" for _sids, func, _robust in connection.run_on_commit):

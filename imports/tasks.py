@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
@@ -97,9 +98,15 @@ def run_upload_import(run_id: int) -> None:
 
     A run that already finished is left alone (a message delivered twice); one found 'running' or
     'failed' by the reaper was cut off (a killed worker) and starts again from the beginning, which
-    the all-or-nothing import makes safe. Two deliveries at once: the second one skips (a lock)."""
-    with job_lock(f"import-run:{run_id}") as held:
+    the all-or-nothing import makes safe. The run's lock keeps two deliveries from running at once;
+    it waits for the lock (the session of a killed worker keeps it until PostgreSQL notices that its
+    client is gone, at the end of the statement it was running), and if it is still held after
+    JOB_LOCK_WAIT_SECONDS the job goes back to the outbox for later: never dropped."""
+    with job_lock(f"import-run:{run_id}", wait=settings.JOB_LOCK_WAIT_SECONDS) as held:
         if not held:
+            with transaction.atomic():
+                outbox.enqueue(RUN_TASK, args=[run_id], dedup_key=f"import-run:{run_id}",
+                               delay=timedelta(seconds=settings.JOB_SKIP_RETRY_SECONDS))
             return
         run = JobRun.objects.filter(pk=run_id).select_related("user").first()
         if run is None or run.status in (JobStatus.SUCCESS, JobStatus.SKIPPED) or run.report:
