@@ -139,6 +139,7 @@ AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", [])
 AXES_CLIENT_IP_CALLABLE = "staff.network.client_ip"
+AXES_USERNAME_CALLABLE = "staff.lockout.client_username"  # bounded: no typed name breaks the record
 
 # Sessions (staff.sessions): logged out after SESSION_IDLE_TIMEOUT seconds without a request, and
 # SESSION_ABSOLUTE_LIFETIME seconds after the login however active. The cookie outlives both, so the

@@ -29,6 +29,22 @@ from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+USERNAME_KEPT = 150  # the longest username there can be (auth.User)
+
+
+def client_username(request, credentials: dict | None = None) -> str | None:
+    """The username a login attempt gave, as axes records it (`AXES_USERNAME_CALLABLE`): cut to the
+    longest username that can exist and without NUL, so no typed name can break the record (a 5,000
+    character name reached axes' 255-character column and answered 500)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        name = credentials.get(field)
+    else:
+        name = getattr(request, "data", request.POST).get(field)
+    if name is None:
+        return None
+    return str(name).replace("\x00", "\ufffd")[:USERNAME_KEPT]
+
 
 def address_failure_limit() -> int:
     return int(getattr(settings, "AXES_ADDRESS_FAILURE_LIMIT", 50))

@@ -69,6 +69,12 @@ PAGES: dict[str, tuple[str, int]] = {
     "imports:upload": ("rm_gy1", 5),
     "imports:confirm": ("rm_gy1", 5),
     "core:job_runs": ("hq", 6),
+    # API tokens: session, user, scope, the user's tokens, base.html's user.profile; revoke and rotate
+    # are POST-only (GET: 405). The audit log: session, user, scope, count, page, user.profile.
+    "account_tokens": ("rm_gy1", 5),
+    "account_token_revoke": ("rm_gy1", 2),
+    "account_token_rotate": ("rm_gy1", 2),
+    "audit:event_list": ("hq", 6),
 }
 PUBLIC = {"login", "logout", "set_language"}
 

@@ -258,3 +258,18 @@ def test_old_drf_tokens_become_hashed_tokens_and_the_plain_text_table_goes(bank)
     token = ApiToken.objects.get()
     assert token.token_key == old_key[:15] and old_key not in token.digest and token.expiry is not None
     assert token_client(old_key).get(ENTERPRISES).status_code == 200
+
+
+def test_the_command_prints_a_working_secret_once(bank, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("create_api_token", "rm_gy1", "--name", "ERP", "--days", "30")
+    secret = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get()
+    assert token.name == "ERP" and token.token_key == secret[:15] and secret not in token.digest
+    assert token_client(secret).get(ENTERPRISES).status_code == 200
+    with pytest.raises(CommandError, match="No active user"):
+        call_command("create_api_token", "nobody")
+    with pytest.raises(CommandError, match="1 to"):
+        call_command("create_api_token", "rm_gy1", "--days", "0")
