@@ -201,3 +201,52 @@ def tempdir_for_postgres() -> Path:
     path = Path(tempfile.mkdtemp(prefix="crm-faults-pg-"))
     shutil.chown(path, "postgres")
     return path
+
+
+class Browser:
+    """A minimal HTTP client for a server of ours (stdlib only): a logged-in session cookie, the CSRF
+    cookie sent back as a header, redirects not followed."""
+
+    class _NoRedirect(__import__("urllib.request").request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self, base: str, user=None):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect())
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            from django.test import Client
+
+            client = Client()
+            client.force_login(user)  # a session row in the database the server reads
+            self.headers["Cookie"] = f"sessionid={client.cookies['sessionid'].value}"
+
+    def request(self, method: str, path: str, *, data: bytes | None = None, content_type: str = "",
+                timeout: float = 30) -> tuple[int, bytes]:
+        import urllib.error
+        import urllib.request
+
+        headers = dict(self.headers)
+        csrf = next((c.value for c in self.jar if c.name == "csrftoken"), None)
+        if csrf:
+            headers["X-CSRFToken"] = csrf
+            headers["Cookie"] = "; ".join(filter(None, [headers.get("Cookie"), f"csrftoken={csrf}"]))
+        if content_type:
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with self.opener.open(req, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.request("POST", path, **kwargs)
