@@ -112,6 +112,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", _default_db) or _default_db,
         conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # A pooled connection is checked before each request reuses it: after a database restart the
+        # first request reconnects instead of failing on a dead socket.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
