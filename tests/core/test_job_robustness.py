@@ -104,10 +104,10 @@ def test_the_reaper_fails_runs_whose_worker_is_gone_and_leaves_live_ones(db):
     never_beat = JobRun.objects.create(job="b", status=JobStatus.RUNNING, started_at=old, heartbeat_at=None)
     late = JobRun.objects.create(job="c", status=JobStatus.RUNNING, started_at=old, heartbeat_at=now,
                                  deadline=now - timedelta(seconds=1))
-    alive = JobRun.objects.create(job="d", status=JobStatus.RUNNING, started_at=old, heartbeat_at=now,
+    JobRun.objects.create(job="d", status=JobStatus.RUNNING, started_at=old, heartbeat_at=now,
                                   deadline=now + timedelta(hours=1))
-    queued = JobRun.objects.create(job="e", status=JobStatus.QUEUED, started_at=old)
-    done = JobRun.objects.create(job="f", status=JobStatus.SUCCESS, started_at=old, heartbeat_at=old)
+    JobRun.objects.create(job="e", status=JobStatus.QUEUED, started_at=old)
+    JobRun.objects.create(job="f", status=JobStatus.SUCCESS, started_at=old, heartbeat_at=old)
     assert reap_dead_runs(stale_after=90) == 3
     statuses = dict(JobRun.objects.values_list("job", "status"))
     assert statuses == {"a": "failed", "b": "failed", "c": "failed", "d": "running", "e": "queued", "f": "success"}
