@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from chains.models import Flow
 from circles import services as circle_services
-from circles.forms import GuaranteeForm
+from circles.forms import CircleMemberAddForm, GuaranteeForm
 from circles.models import CircleMember, Guarantee
 from clients import services as client_services
 from clients.forms import FinancialStatementForm, InteractionForm
@@ -98,6 +98,22 @@ def test_the_page_datetime_field_refuses_what_is_not_a_plausible_time(value):
 def test_the_page_datetime_field_reads_the_datetime_local_input_in_the_banks_zone():
     value = BusinessDateTimeField().clean("2026-10-01T09:30")
     assert value == dt.datetime(2026, 10, 1, 1, 30, tzinfo=dt.UTC)
+
+
+BUSINESS_FIELDS = [("chains", "Flow", "value_date"), ("clients", "FinancialStatement", "period_end"),
+                   ("clients", "BankAccount", "opened_on"), ("clients", "BankAccount", "closed_on"),
+                   ("clients", "AccountBalance", "date"), ("clients", "Interaction", "occurred_at"),
+                   ("circles", "CircleMember", "since"), ("circles", "Guarantee", "start_date"),
+                   ("circles", "Guarantee", "end_date")]
+
+
+@pytest.mark.parametrize("app, model, field", BUSINESS_FIELDS)
+def test_every_business_date_field_carries_the_range_validator(app, model, field):
+    """On the model field, so ModelForms, ModelSerializers, the admin and `full_clean` all apply it."""
+    from django.apps import apps
+
+    validators = apps.get_model(app, model)._meta.get_field(field).validators
+    assert {validate_business_date, validate_business_datetime} & set(validators)
 
 
 # --- interactions ---------------------------------------------------------------------------------------
@@ -262,6 +278,12 @@ def test_circle_member_form_refuses_year_one(bank, rm):
             "enterprise_uscc": supplier.uscc, "role": "supplier", "source": "declared", "since": "0001-01-01"})
     assert response.status_code == 200
     assert response.context["member_form"].errors["since"] == [RANGE_MESSAGE]
+
+
+def test_circle_member_form_field_itself_refuses_year_one(bank):
+    form = CircleMemberAddForm(data={"enterprise_uscc": EnterpriseFactory().uscc, "role": "supplier",
+                                     "source": "declared", "since": "0001-01-01"}, user=bank.rm_gy1)
+    assert not form.is_valid() and form.errors["since"] == [RANGE_MESSAGE]
 
 
 def test_circle_member_service_refuses_year_one(bank):

@@ -72,6 +72,23 @@ def test_a_csv_with_100000_columns_is_refused_by_its_header(rm):
     assert message.startswith(TOO_WIDE) and "Expected columns: payer" in message
 
 
+def test_the_csv_header_is_not_read_by_pandas(codes, monkeypatch):
+    """pandas needs 15 s for 100,000 column names and minutes when they repeat: the header is read by
+    the csv module (linear), pandas only reads the rows of a file whose header passed."""
+    import pandas as pd
+
+    from imports.reader import check_file
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pandas must not read the header")
+
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    content = csv_bytes([flow_row(codes[0], codes[1], "R1")])
+    checked = check_file(io.BytesIO(content), filename="f.csv", columns=Columns(required=tuple(FLOW_HEADER)),
+                         max_bytes=10**6, notes=[])
+    assert checked.names == tuple(FLOW_HEADER)
+
+
 def test_an_xlsx_with_a_very_wide_header_is_refused(rm):
     header = [f"c{i}" for i in range(1_000)]
     message = _file_error(rm, xlsx_bytes([["x"] * 1_000], header=header), "flows.xlsx")
