@@ -23,6 +23,7 @@ from django.utils.cache import patch_cache_control
 
 # Features no page of this app uses: denied to the page itself and to anything it could embed.
 # Only features Chromium recognises are listed (an unknown name is logged as a console error).
+# A `PERMISSIONS_POLICY` setting of the same shape replaces this list.
 DEFAULT_PERMISSIONS_POLICY: dict[str, list[str]] = {
     "accelerometer": [],
     "autoplay": [],
