@@ -146,6 +146,7 @@ def test_interaction_service_refuses_year_one(bank):
 
 
 @pytest.mark.parametrize("value", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00:00Z",
+                                   "0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-05:00",
                                    "9999-12-31T23:59:59+08:00", "2026-10-01T25:00"])
 def test_interaction_api_refuses_implausible_times(bank, rm_api, value):
     with nothing_stored(Interaction):
@@ -153,7 +154,8 @@ def test_interaction_api_refuses_implausible_times(bank, rm_api, value):
             "enterprise_uscc": bank.group_gy.core_enterprise.uscc, "kind": "visit", "occurred_at": value,
             "subject": "x"}, format="json")
     assert response.status_code == 400, response.content
-    assert "occurred_at" in response.json()
+    if "25:00" not in value:  # the others parse, and are said to be out of range (not "out of range for Python")
+        assert response.json()["occurred_at"] == [RANGE_MESSAGE]
 
 
 def test_interaction_admin_refuses_year_one(bank, client_as):
