@@ -68,7 +68,8 @@ PAGES: dict[str, tuple[str, int]] = {
     "chains:link_dismiss": ("rm_gy1", 2),
     "imports:upload": ("rm_gy1", 5),
     "imports:confirm": ("rm_gy1", 5),
-    "core:job_runs": ("hq", 6),
+    "imports:run": ("rm_gy1", 6),  # a background import's status: the page's usual queries and the run
+    "core:job_runs": ("hq", 7),  # with the world's import run on the page
     # API tokens: session, user, scope, the user's tokens, base.html's user.profile; revoke and rotate
     # are POST-only (GET: 405). The audit log: session, user, scope, count, page, user.profile.
     "account_tokens": ("rm_gy1", 5),
@@ -117,11 +118,17 @@ def _world(bank):
                                          start_date=datetime.date(2026, 1, 1), end_date=datetime.date(2026, 2, 1))
     flow = Flow.objects.create(payer=core, payee=supplier, amount=Decimal("1"), value_date=datetime.date(2026, 1, 5),
                                kind="payment", channel="this_bank", source_system="qc", external_ref="QC-F1")
+    from core.models import JobRun
+
+    import_run = JobRun.objects.create(
+        job="import:flows", user=bank.rm_gy1, status="success", params={"kind": "flows", "file_name": "qc.csv"},
+        report={"kind": "flows", "committed": True, "total_rows": 1, "created": 1, "columns": ["payer"],
+                "errors": [[2, "payer", "查询计数"]], "error_total": 1})
     return {
         "other": bank.group_zy.core_enterprise,
         "group": g, "core": core, "link": link, "circle_member": circle_member, "chain_link": chain_link,
         "request": request, "person": person, "account": account, "statement": statement,
-        "interaction": interaction, "guarantee": guarantee, "flow": flow,
+        "interaction": interaction, "guarantee": guarantee, "flow": flow, "import_run": import_run,
     }
 
 
@@ -189,6 +196,7 @@ def _page_url(name, w):
         "chains:group_chain": {"group_pk": w["group"].pk}, "chains:link_declare": {"group_pk": w["group"].pk},
         "chains:group_detect": {"group_pk": w["group"].pk},
         "chains:link_confirm": {"pk": w["chain_link"].pk}, "chains:link_dismiss": {"pk": w["chain_link"].pk},
+        "imports:run": {"pk": w["import_run"].pk},
     }[name]
     return reverse(name, kwargs=args)
 
