@@ -36,7 +36,7 @@ def client_username(request, credentials: dict | None = None) -> str | None:
     """The username a login attempt gave, as axes records it (`AXES_USERNAME_CALLABLE`): cut to the
     longest username that can exist and without NUL, so no typed name can break the record (a 5,000
     character name reached axes' 255-character column and answered 500)."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
     if credentials:
         name = credentials.get(field)
     else:

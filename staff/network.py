@@ -63,9 +63,8 @@ def client_ip(request) -> str | None:
     """The client address of a Django or DRF request (cached on the request). Also django-axes'
     `AXES_CLIENT_IP_CALLABLE`, so the lock-out counts failures per real address."""
     request = getattr(request, "_request", request)  # a DRF Request wraps the HttpRequest
-    cached = getattr(request, "_crm_client_ip", False)
-    if cached is not False:
-        return cached
+    if hasattr(request, "_crm_client_ip"):
+        return request._crm_client_ip
     address = resolve_client_ip(request.META)
     try:
         request._crm_client_ip = address
