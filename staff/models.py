@@ -82,7 +82,7 @@ class ApiToken(AbstractAuthToken):
     it with a new secret, revocation deletes it (`staff.tokens`). The last use and the addresses it was
     used from are noted at most once a minute (`staff.authentication`)."""
 
-    token_key = models.CharField(_("key"), max_length=CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH,
+    token_key = models.CharField(pgettext_lazy("API token", "key"), max_length=CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH,
                                  unique=True)
     name = models.CharField(_("name"), max_length=100)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
