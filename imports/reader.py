@@ -377,7 +377,7 @@ def record_chunks(records: list, *, columns: Columns, chunk_rows: int, errors) -
     allowed = set(columns.all)
     for start in range(0, len(records), chunk_rows):
         part = records[start:start + chunk_rows]
-        rows = []
+        rows: list[dict[str, str]] = []
         for i, item in enumerate(part, start):
             if not isinstance(item, dict):
                 errors.add(i, "non_field_errors", _("Each item must be a JSON object."))
