@@ -84,6 +84,8 @@ class SessionTimeoutMiddleware:
         logout(request)
         if request.path_info.startswith("/api/"):
             return self.get_response(request)  # now anonymous: DRF answers 401/403 in JSON
+        if request.path == resolve_url(settings.LOGIN_URL):
+            return self.get_response(request)  # logging in again: the login goes ahead
         messages.warning(request, _("Your session has expired. Please log in again.") if reason == "idle"
                          else _("Your session has reached its maximum length. Please log in again."))
         login_url = resolve_url(settings.LOGIN_URL)

@@ -97,3 +97,13 @@ def test_a_fresh_login_after_expiry_starts_a_new_clock(bank, clock, short_sessio
     assert client.get(PAGE).status_code == 302
     login(client, "rm_gy1")
     assert client.get(PAGE).status_code == 200
+
+
+def test_logging_in_again_over_an_expired_session_goes_ahead(bank, clock, short_sessions):
+    client = Client()
+    login(client, "rm_gy1")
+    clock.shift(timedelta(hours=3))
+    response = login(client, "rm_gy2")  # the old session expired; this login is not thrown away
+    assert response.status_code == 302 and not response.url.startswith("/login/")
+    assert client.get(PAGE).wsgi_request.user.username == "rm_gy2"
+    assert AuditEvent.objects.filter(event="session_expired", username="rm_gy1").count() == 1
