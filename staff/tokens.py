@@ -124,3 +124,9 @@ def tokens_revoke_all(*, owner, reason: str, actor=None) -> int:
                              "reason": reason})
     ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
     return len(tokens)
+
+
+def issue_token(*, user, name: str = "issued", days: int | None = None) -> str:
+    """A new token for `user`, returning only its secret (scripts and benches: bench/load.py)."""
+    _token, secret = token_create(user=user, name=name, days=days)
+    return secret

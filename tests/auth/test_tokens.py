@@ -273,3 +273,11 @@ def test_the_command_prints_a_working_secret_once(bank, capsys):
         call_command("create_api_token", "nobody")
     with pytest.raises(CommandError, match="1 to"):
         call_command("create_api_token", "rm_gy1", "--days", "0")
+
+
+def test_issue_token_gives_a_working_secret(bank):
+    from staff.tokens import issue_token
+
+    secret = issue_token(user=bank.hq, name="load bench")
+    assert token_client(secret).get(ENTERPRISES).status_code == 200
+    assert ApiToken.objects.get().name == "load bench"
