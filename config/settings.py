@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_guid.integrations import CeleryIntegration
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_guid",  # the request id on every log line and in the X-Request-ID header
     "django_htmx",
     "simple_history",
     "axes",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their cache headers and need no CSP.
@@ -83,6 +86,7 @@ MIDDLEWARE = [
     "core.htmx.VaryOnHtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.api.handlers.DatabaseUnavailableMiddleware",  # /api/ answers a JSON 503 when the database is down
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +121,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # An unreachable database fails a request in seconds (a JSON 503 on the API), not after minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and login throttling ------------------------------------------------------------
@@ -245,10 +252,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.StrictFilterBackend"],
+    # The API speaks JSON only, bounded in size and depth (core.api.parsers); other bodies answer 415.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.SafeJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",  # strict `page`
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.base.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "core.api.base.exception_handler",
     # Every request is counted per user and per token (staff.throttling, on the cache: Redis when
     # REDIS_URL is set); over the rate: 429 with Retry-After.
@@ -389,10 +399,47 @@ JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 90)  # no h
 JOB_LOCK_WAIT_SECONDS = env_int("JOB_LOCK_WAIT_SECONDS", 60)  # a second run waits this long, then skips
 JOB_LOCK_POLL_SECONDS = 0.5
 
+# --- API limits (core.api.parsers) --------------------------------------------------------------
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_621_440)  # JSON bodies; 413 past it (flows: IMPORT_MAX_BYTES)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)  # nesting levels of a JSON body; 400 past it
+
+# --- Health endpoint (core.health, /health/) ------------------------------------------------------
+HEALTH_REDIS_TIMEOUT = 1.0  # seconds
+HEALTH_WORKER_TIMEOUT = 1.0  # seconds to wait for a Celery worker's ping reply
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 300)  # older pending work: unhealthy
+
 # --- Logging ----------------------------------------------------------------------------------
+# Every line carries the request id (django-guid: taken from a valid incoming X-Request-ID, else new,
+# and returned in the X-Request-ID response header; Celery tasks log the id of the request that
+# queued them). LOG_FORMAT=json writes one JSON object per line (python-json-logger).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "UUID_LENGTH": 32,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
+LOG_FORMAT = env_str("LOG_FORMAT", "text") or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,  # names stay readable (UTF-8)
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-guid says at INFO each id it sets or passes to a task: noise.
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }

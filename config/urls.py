@@ -4,6 +4,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.health import health
+
+# JSON errors on /api/ paths (the documented `{"detail": ...}` shape), Django's pages elsewhere.
+handler400 = "core.api.handlers.bad_request"
+handler403 = "core.api.handlers.permission_denied"
+handler404 = "core.api.handlers.page_not_found"
+handler500 = "core.api.handlers.server_error"
+
 urlpatterns = [
     path("", include("staff.urls")),
     path("clients/", include("clients.urls")),
@@ -17,6 +25,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
     # API tokens are the account's, not client data: their own router, outside the scoped API walk.
     path("api/v1/", include("staff.api.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -76,6 +76,9 @@ PAGES: dict[str, tuple[str, int]] = {
     "account_token_revoke": ("rm_gy1", 2),
     "account_token_rotate": ("rm_gy1", 2),
     "audit:event_list": ("hq", 6),
+    # /health/ (no login, never reads the session): SELECT 1, the outbox backlog, the job names (a loose
+    # index scan) and the latest run of each job name on record (one query each; names are few, fixed by code).
+    "health": ("rm_gy1", 6),
 }
 PUBLIC = {"login", "logout", "set_language"}
 

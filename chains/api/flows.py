@@ -9,16 +9,19 @@ are the 0-based indexes of the posted list.
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.pagination import CursorPagination
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from chains.models import Channel, Flow, FlowKind
 from clients.validators import normalize_uscc
-from core.api.base import ScopedViewSetMixin
+from core.api.base import ErrorSerializer, ScopedViewSetMixin
+from core.api.pagination import CursorPagination
+from core.api.parsers import SafeJSONParser
+from core.api.serializers import ModelSerializer
 from imports.services import import_records
 
 # --- filters ----------------------------------------------------------------------------------------
@@ -62,7 +65,7 @@ class FlowFilterSet(django_filters.FilterSet):
 # --- serializers ------------------------------------------------------------------------------------
 
 
-class FlowSerializer(serializers.ModelSerializer):
+class FlowSerializer(ModelSerializer):
     payer = serializers.CharField(source="payer.uscc", help_text=_("Payer's unified social credit code."))
     payee = serializers.CharField(source="payee.uscc", help_text=_("Payee's unified social credit code."))
     payer_name = serializers.CharField(source="payer.name", read_only=True)
@@ -125,6 +128,13 @@ class FlowViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     serializer_class = FlowSerializer
     filterset_class = FlowFilterSet
     pagination_class = FlowCursorPagination
+    parser_classes = [SafeJSONParser]  # JSON only: a form-encoded body answers 415
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The documented import limit (README: IMPORT_MAX_BYTES, command line and API), not the
+        smaller API default: a push of many flows is an import."""
+        return settings.IMPORT_MAX_BYTES
 
     def optimize(self, queryset):
         return queryset.select_related("payer", "payee")
@@ -136,10 +146,13 @@ class FlowViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             201: OpenApiResponse(ImportCountsSerializer, description=_("Some flows were created.")),
             200: OpenApiResponse(ImportCountsSerializer, description=_("Nothing new: all already present.")),
             400: OpenApiResponse(ImportErrorsSerializer, description=_("Row errors; nothing was stored.")),
-            403: OpenApiResponse(description=_("Your role may not change client data.")),
+            403: OpenApiResponse(ErrorSerializer, description=_("Your role may not change client data.")),
         },
     )
     def create(self, request, *args, **kwargs):
+        if request.content_type != SafeJSONParser.media_type:
+            # DRF falls back to a form body another layer already read (request.POST): refuse it here.
+            raise exceptions.UnsupportedMediaType(request.content_type)
         data = request.data
         records = data if isinstance(data, list) else [data]
         result = import_records(user=request.user, kind="flows", records=records, commit=True)

@@ -18,13 +18,14 @@ from chains.filtersets import ChainLinkFilterSet
 from chains.models import ChainLink
 from clients.api.fields import EnterpriseCodeField, GroupInReachField
 from core.api.base import ScopedModelViewSet
+from core.api.serializers import ModelSerializer
 
 TIER_FIELD = {"min_value": -2, "max_value": 2, "help_text": _("-2, -1 upstream; 0 core; +1, +2 downstream.")}
 
 # --- serializers --------------------------------------------------------------------------------------------
 
 
-class ChainLinkSerializer(serializers.ModelSerializer):
+class ChainLinkSerializer(ModelSerializer):
     supplier_uscc = EnterpriseCodeField(source="supplier", read_only=True)
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     buyer_uscc = EnterpriseCodeField(source="buyer", read_only=True)

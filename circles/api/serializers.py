@@ -13,9 +13,10 @@ from rest_framework import serializers
 
 from circles.models import CircleMember, Guarantee
 from clients.api.fields import EnterpriseBriefSerializer, EnterpriseCodeField, GroupInReachField
+from core.api.serializers import ModelSerializer
 
 
-class CircleMemberSerializer(serializers.ModelSerializer):
+class CircleMemberSerializer(ModelSerializer):
     group = GroupInReachField()
     enterprise_uscc = EnterpriseCodeField(source="enterprise")
     enterprise = EnterpriseBriefSerializer(read_only=True)
@@ -38,7 +39,7 @@ class CircleMemberUpdateSerializer(CircleMemberSerializer):
         pass
 
 
-class GuaranteeSerializer(serializers.ModelSerializer):
+class GuaranteeSerializer(ModelSerializer):
     guarantor_uscc = EnterpriseCodeField(source="guarantor")
     borrower_uscc = EnterpriseCodeField(source="borrower")
     guarantor = EnterpriseBriefSerializer(read_only=True)

@@ -6,25 +6,80 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from clients.access import Reach, resolve_enterprise
 from clients.models import Enterprise, GroupClient
 from clients.validators import normalize_uscc
+from core.api.serializers import ModelSerializer
 
+# GB 32100-2015 in the schema. Answers carry the canonical code; requests may add spaces and dashes and
+# use lower case (normalize_uscc), so their pattern admits exactly those. The check character (and,
+# for a reference, that the enterprise is on file) is checked by the server: a 400 naming the field.
+_CODE_CHAR = "0-9A-HJ-NPQRTUWXY"
+USCC_PATTERN = f"^[{_CODE_CHAR}]{{2}}[0-9]{{6}}[{_CODE_CHAR}]{{10}}$"
+_LOOSE_CHAR = f"[ -]*[{_CODE_CHAR}a-hj-npqrtuwxy]"
+USCC_INPUT_PATTERN = rf"^\s*(?:{_LOOSE_CHAR}){{2}}(?:[ -]*[0-9]){{6}}(?:{_LOOSE_CHAR}){{10}}[ -]*\s*$"
 USCC_SCHEMA = {
     "type": "string",
+    "pattern": USCC_PATTERN,
+    "minLength": 18,
+    "maxLength": 18,
+    "example": "91520100MA6DNQ5X1E",
+    "description": "Unified social credit code (GB 32100-2015): 18 characters, the last a check character.",
+}
+USCC_INPUT_SCHEMA = {
+    "type": "string",
+    "pattern": USCC_INPUT_PATTERN,
     "minLength": 18,
     "maxLength": 40,
     "example": "91520100MA6DNQ5X1E",
-    "description": "Unified social credit code (18 characters, GB 32100-2015; spaces and dashes are ignored).",
+    "description": "Unified social credit code (GB 32100-2015; spaces, dashes and lower case are ignored). "
+                   "A wrong check character answers 400 naming the field.",
+}
+RESIDENT_ID_INPUT_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\s*[0-9]{17}[0-9Xx]\s*$",
+    "example": "11010519491231002X",
+    "description": "Resident identity card number (GB 11643-1999): 17 digits and a check digit or X. A "
+                   "wrong check digit or birth date answers 400 naming the field.",
 }
 
 
 def _user(field):
     request = field.context.get("request")
     return getattr(request, "user", None)
+
+
+class UsccSchemaExtension(OpenApiSerializerFieldExtension):
+    """Credit-code fields: the canonical pattern in answers, the lenient one in requests."""
+
+    target_class = "clients.api.fields.UsccField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = USCC_INPUT_SCHEMA if direction == "request" else USCC_SCHEMA
+        help_text = getattr(self.target, "help_text", None)
+        return {**schema, "description": f"{help_text} {schema['description']}"} if help_text else dict(schema)
+
+
+class EnterpriseCodeSchemaExtension(UsccSchemaExtension):
+    target_class = "clients.api.fields.EnterpriseCodeField"
+
+
+class ResidentIdSchemaExtension(OpenApiSerializerFieldExtension):
+    target_class = "clients.api.fields.ResidentIdField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return dict(RESIDENT_ID_INPUT_SCHEMA)
+        return {"type": "string", "description": "The identity number, masked (first 4 and last 4 characters) "
+                                                 "for everyone but head office."}
+
+
+class ResidentIdField(serializers.CharField):
+    """A resident identity card number as typed (trimmed, upper case); validated by the serializer."""
 
 
 class UsccField(serializers.CharField):
@@ -38,7 +93,6 @@ class UsccField(serializers.CharField):
         return normalize_uscc(super().to_internal_value(data))
 
 
-@extend_schema_field(USCC_SCHEMA)
 class EnterpriseCodeField(serializers.RelatedField):
     """An enterprise on file, named by its credit code; answered with its credit code."""
 
@@ -76,7 +130,7 @@ class GroupInReachField(serializers.PrimaryKeyRelatedField):
         return GroupClient.objects.for_user(_user(self))
 
 
-class EnterpriseBriefSerializer(serializers.ModelSerializer):
+class EnterpriseBriefSerializer(ModelSerializer):
     """An enterprise as other records show it: its registry card fields, nothing of its record."""
 
     class Meta:

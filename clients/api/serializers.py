@@ -21,7 +21,7 @@ from rest_framework import serializers
 
 from clients import selectors
 from clients.access import Reach
-from clients.api.fields import EnterpriseBriefSerializer, EnterpriseCodeField, UsccField
+from clients.api.fields import EnterpriseBriefSerializer, EnterpriseCodeField, ResidentIdField, UsccField
 from clients.models import (
     AccountBalance,
     BankAccount,
@@ -36,6 +36,7 @@ from clients.models import (
     Rating,
 )
 from clients.validators import validate_uscc
+from core.api.serializers import ModelSerializer
 from staff.api.fields import BranchByCodeField, StaffByUsernameField
 
 
@@ -57,7 +58,7 @@ class PersonByIdField(serializers.PrimaryKeyRelatedField):
 # --- enterprises -------------------------------------------------------------------------------------------
 
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+class EnterpriseSerializer(ModelSerializer):
     uscc = UsccField(
         help_text=_("Unified social credit code (GB 32100-2015); the enterprise's key in this API."),
         validators=[validate_uscc],
@@ -100,7 +101,7 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         validators: list = []  # uniqueness is the service's (model) check, named on `uscc`
 
 
-class RegistryCardSerializer(serializers.ModelSerializer):
+class RegistryCardSerializer(ModelSerializer):
     """The registry card: what anyone with a role may learn of an enterprise by its exact credit code."""
 
     owning_branch = BranchByCodeField(source="branch", read_only=True, allow_null=True)
@@ -133,7 +134,7 @@ class LimitSerializer(serializers.Serializer):
 # --- group clients ------------------------------------------------------------------------------------------
 
 
-class GroupClientSerializer(serializers.ModelSerializer):
+class GroupClientSerializer(ModelSerializer):
     """The brief form used in lists and for writes."""
 
     core_enterprise_uscc = EnterpriseCodeField(
@@ -231,7 +232,7 @@ class GroupClientDetailSerializer(GroupClientSerializer):
         instance.key_figures = selectors.group_key_figures(group=instance)
         data = super().to_representation(instance)
         data["control_tree"] = instance.control_tree
-        if "member_count" in data and data["member_count"] is None:
+        if data.get("member_count") is None:  # an instance without the annotation: count what is shown
             data["member_count"] = len(members)
         return data
 
@@ -239,7 +240,7 @@ class GroupClientDetailSerializer(GroupClientSerializer):
 # --- control links ------------------------------------------------------------------------------------------
 
 
-class ControlLinkSerializer(serializers.ModelSerializer):
+class ControlLinkSerializer(ModelSerializer):
     """Parent is an enterprise (`parent_uscc`) or a person (`parent_person`, an id), never both."""
 
     parent_uscc = EnterpriseCodeField(
@@ -310,7 +311,7 @@ class ControlLinkSerializer(serializers.ModelSerializer):
 # --- financial statements ---------------------------------------------------------------------------------
 
 
-class FinancialStatementSerializer(serializers.ModelSerializer):
+class FinancialStatementSerializer(ModelSerializer):
     enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
                                           help_text=_("Credit code of the enterprise."))
     debt_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
@@ -343,7 +344,7 @@ class FinancialStatementSerializer(serializers.ModelSerializer):
 # --- accounts and balances ----------------------------------------------------------------------------------
 
 
-class BankAccountSerializer(serializers.ModelSerializer):
+class BankAccountSerializer(ModelSerializer):
     enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
                                           help_text=_("Credit code of the enterprise."))
     latest_balance = serializers.DecimalField(
@@ -367,7 +368,7 @@ class BankAccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class AccountBalanceSerializer(serializers.ModelSerializer):
+class AccountBalanceSerializer(ModelSerializer):
     class Meta:
         model = AccountBalance
         fields = ["date", "balance"]
@@ -377,10 +378,10 @@ class AccountBalanceSerializer(serializers.ModelSerializer):
 # --- persons and interactions -------------------------------------------------------------------------------
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ModelSerializer):
     """The identity number is masked for everyone but head office, in every answer."""
 
-    id_number = serializers.CharField(
+    id_number = ResidentIdField(
         max_length=18,
         help_text=_("Resident ID number; answers show it masked except to head office. Recording a number "
                     "someone else recorded creates your own record of the person and tells nothing of theirs."),
@@ -411,7 +412,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return data
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ModelSerializer):
     enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
                                           help_text=_("Credit code of the enterprise."))
     staff = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -425,7 +426,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 # --- change requests -----------------------------------------------------------------------------------------
 
 
-class ChangeApprovalSerializer(serializers.ModelSerializer):
+class ChangeApprovalSerializer(ModelSerializer):
     branch = BranchByCodeField(read_only=True)
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -435,13 +436,14 @@ class ChangeApprovalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeRequestSerializer(serializers.ModelSerializer):
-    enterprise = EnterpriseBriefSerializer(read_only=True)
-    group = serializers.PrimaryKeyRelatedField(read_only=True)
+class ChangeRequestSerializer(ModelSerializer):
+    # A request concerns an enterprise or a group (the other is null); it is decided or not yet.
+    enterprise = EnterpriseBriefSerializer(read_only=True, allow_null=True)
+    group = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     sides = BranchByCodeField(many=True, read_only=True)
     approvals = ChangeApprovalSerializer(many=True, read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ChangeRequest

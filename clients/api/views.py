@@ -15,7 +15,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -64,7 +63,7 @@ from clients.models import (
 )
 from clients.selectors import with_latest_balance, with_member_count
 from clients.validators import normalize_uscc
-from core.api.base import ErrorDocumentingAutoSchema, ScopedModelViewSet
+from core.api.base import ID_REGEX, ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
 from core.permissions import ClientEditorOrReadOnly, LimitSetter
 
@@ -166,14 +165,20 @@ class GroupClientViewSet(ScopedModelViewSet):
         ).order_by("name", "pk")
 
     def perform_create(self, serializer):
-        serializer.instance = self.call(services.group_client_create, serializer=serializer,
-                                        **serializer.validated_data)
+        group = self.call(services.group_client_create, serializer=serializer, **serializer.validated_data)
+        serializer.instance = self._annotated(group)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
-        serializer.instance = self.call(services.group_client_update, serializer=serializer,
-                                        group=serializer.instance, team=team, **data)
+        group = self.call(services.group_client_update, serializer=serializer,
+                          group=serializer.instance, team=team, **data)
+        serializer.instance = self._annotated(group)
+
+    def _annotated(self, group):
+        """The group as a GET answers it (member_count annotated); the plain instance if the change
+        took it out of the user's reach (the serializer counts its members then)."""
+        return self.get_queryset().filter(pk=group.pk).first() or group
 
     @extend_schema(summary="Set the unified credit limit (risk officers and head office)",
                    description="A limit more than LIMIT_CHANGE_CONFIRM_FACTOR times above or below the current one "
@@ -308,7 +313,7 @@ class BankAccountViewSet(ScopedModelViewSet):
         detail=True, methods=["get", "post"], serializer_class=AccountBalanceSerializer, filter_backends=[]
     )
     def balances(self, request, pk=None):
-        account = get_object_or_404(self.get_queryset(), pk=pk)
+        account = self.get_object()  # the scoped lookup (404 out of reach); the id is an integer (URL)
         if request.method == "POST":
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
@@ -426,6 +431,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     queryset = ChangeRequest.objects.all()
     serializer_class = ChangeRequestSerializer
     schema = ErrorDocumentingAutoSchema()
+    lookup_value_regex = ID_REGEX
     permission_classes = [permissions.IsAuthenticated, ClientEditorOrReadOnly]
 
     def get_queryset(self):

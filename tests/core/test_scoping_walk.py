@@ -31,7 +31,7 @@ from clients.models import (
 from config.api_urls import router
 from tests.factories import EnterpriseFactory, PersonFactory
 
-PUBLIC = {"login", "logout", "set_language"}
+PUBLIC = {"login", "logout", "set_language", "health"}  # health: no login, no data (core.health)
 SKIP_NAMESPACES = {"admin"}  # Django admin: staff only, its own permission system
 
 
