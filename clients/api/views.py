@@ -165,20 +165,15 @@ class GroupClientViewSet(ScopedModelViewSet):
         ).order_by("name", "pk")
 
     def perform_create(self, serializer):
-        group = self.call(services.group_client_create, serializer=serializer, **serializer.validated_data)
-        serializer.instance = self._annotated(group)
+        # The service's instance has no member_count annotation: the serializer counts the members.
+        serializer.instance = self.call(services.group_client_create, serializer=serializer,
+                                        **serializer.validated_data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         team = data.pop("team", None)
-        group = self.call(services.group_client_update, serializer=serializer,
-                          group=serializer.instance, team=team, **data)
-        serializer.instance = self._annotated(group)
-
-    def _annotated(self, group):
-        """The group as a GET answers it (member_count annotated); the plain instance if the change
-        took it out of the user's reach (the serializer counts its members then)."""
-        return self.get_queryset().filter(pk=group.pk).first() or group
+        serializer.instance = self.call(services.group_client_update, serializer=serializer,
+                                        group=serializer.instance, team=team, **data)
 
     @extend_schema(summary="Set the unified credit limit (risk officers and head office)",
                    description="A limit more than LIMIT_CHANGE_CONFIRM_FACTOR times above or below the current one "

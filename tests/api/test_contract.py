@@ -270,6 +270,31 @@ def test_with_the_database_down_the_api_answers_a_json_503(transactional_db, set
     assert response["Retry-After"] == "5"
 
 
+def test_with_the_database_down_before_any_view_the_api_still_answers_a_json_503(transactional_db, bank):
+    """A logged-in browser's session is read by middleware before DRF runs: the failure reaches
+    handler500, which tells a database error from a bug."""
+    client = Client(raise_request_exception=False)
+    client.force_login(bank.rm_gy1)
+    with database_down():
+        response = client.get("/api/v1/enterprises/")
+    assert is_detail_error(response, 503)
+
+
+def test_the_parser_stops_reading_at_the_limit_whatever_the_declared_length(rf, settings):
+    """A chunked body declares no length: the parser reads one byte past the limit, no more."""
+    import io
+
+    from core.api.parsers import RequestTooLarge, SafeJSONParser
+
+    settings.API_MAX_BODY_BYTES = 1_000
+    request = rf.post("/api/v1/persons/", data=b"", content_type="application/json")
+    request.META.pop("CONTENT_LENGTH", None)
+    stream = io.BytesIO(b'{"name": "' + b"x" * 10_000 + b'"}')
+    with pytest.raises(RequestTooLarge):
+        SafeJSONParser().parse(stream, "application/json", {"request": request, "view": None})
+    assert stream.tell() == 1_001
+
+
 def test_with_the_database_down_a_page_answers_html(transactional_db, bank):
     client = Client(raise_request_exception=False)
     client.force_login(bank.rm_gy1)  # the session lives in the database
