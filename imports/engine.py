@@ -143,8 +143,8 @@ def run_import(importer: Importer, *, result: ImportResult, commit: bool, fh=Non
                 importer.begin()
                 progress(stage="reading")
                 if not importer.stage_file(checked, result):
-                    _stage_chunks(importer, file_chunks(checked, columns=importer.columns,
-                                                        chunk_rows=chunk_rows()), result, progress)
+                    _stage_chunks(importer, file_chunks(checked, columns=importer.columns, chunk_rows=chunk_rows(),
+                                                        errors=result.errors), result, progress)
             else:
                 importer.begin()
                 _stage_chunks(importer, record_chunks(records, columns=importer.columns, chunk_rows=chunk_rows(),
