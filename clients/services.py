@@ -657,8 +657,11 @@ def account_balance_record(*, user, account: BankAccount, date, balance: Decimal
     """Record (or correct) the end-of-day balance of an account."""
     ensure_can_edit_clients(user)
     ensure_full_record(user, account.enterprise)
-    row, _created = AccountBalance.objects.update_or_create(account=account, date=date,
-                                                             defaults={"balance": balance})
+    row = (AccountBalance.objects.select_for_update().filter(account=account, date=date).first()
+           or AccountBalance(account=account, date=date))
+    row.balance = balance
+    row.full_clean()  # the business date range and the amount, as for every other record
+    row.save()
     return row
 
 

@@ -384,3 +384,18 @@ def test_circle_member_import_refuses_implausible_since(bank, rm):
     with nothing_stored(CircleMember):
         result = import_result(upload(rm, content, "members.csv", kind="circle_members", source=""))
     assert row_errors(result) == {(2, "since")}
+
+
+def test_the_balance_service_itself_refuses_a_date_out_of_range(bank):
+    """Not only the API serializer: every caller of the service gets the same range."""
+    from clients.models import AccountBalance, BankAccount
+    from clients.services import account_balance_record
+
+    account = BankAccount.objects.create(enterprise=bank.group_gy.core_enterprise, account_no="HB-1", kind="demand")
+    with pytest.raises(ValidationError) as refused:
+        account_balance_record(user=bank.rm_gy1, account=account, date=dt.date(1, 1, 1), balance=1)
+    assert "date" in refused.value.message_dict
+    assert not AccountBalance.objects.filter(account=account).exists()
+    account_balance_record(user=bank.rm_gy1, account=account, date=dt.date(2026, 1, 5), balance=1)
+    account_balance_record(user=bank.rm_gy1, account=account, date=dt.date(2026, 1, 5), balance=2)
+    assert list(AccountBalance.objects.filter(account=account).values_list("balance", flat=True)) == [2]
