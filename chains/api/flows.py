@@ -21,7 +21,7 @@ from clients.validators import normalize_uscc
 from core.api.base import ErrorSerializer, ScopedViewSetMixin
 from core.api.pagination import CursorPagination
 from core.api.parsers import SafeJSONParser
-from core.api.serializers import ModelSerializer
+from core.api.serializers import ModelSerializer, Serializer, json_type_error
 from imports.services import import_records
 
 # --- filters ----------------------------------------------------------------------------------------
@@ -78,8 +78,9 @@ class FlowSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class FlowInSerializer(serializers.Serializer):
-    """One posted flow (documentation only: validation is the import engine's)."""
+class FlowInSerializer(Serializer):
+    """One posted flow: its fields' JSON types are checked here (`type_errors`); the values are the
+    import engine's to validate."""
 
     payer = serializers.CharField(help_text=_("Payer's unified social credit code."))
     payee = serializers.CharField(help_text=_("Payee's unified social credit code."))
@@ -91,6 +92,21 @@ class FlowInSerializer(serializers.Serializer):
     source_system = serializers.CharField(
         max_length=50, help_text=_("The code of an active source system (the list head office keeps)."))
     external_ref = serializers.CharField(max_length=100)
+
+
+def type_errors(records: list) -> list[dict]:
+    """Row errors for values whose JSON type is not the documented one (an amount sent as a number, a
+    reference as an integer): the import engine reads every cell as text and would accept them."""
+    fields = FlowInSerializer().fields
+    errors = []
+    for row, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue  # the engine names a row that is not an object
+        for name, field in fields.items():
+            message = json_type_error(field, record.get(name))
+            if message:
+                errors.append({"row": row, "field": name, "message": message})
+    return errors
 
 
 class ImportCountsSerializer(serializers.Serializer):
@@ -155,6 +171,10 @@ class FlowViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
             raise exceptions.UnsupportedMediaType(request.content_type)
         data = request.data
         records = data if isinstance(data, list) else [data]
+        errors = type_errors(records)
+        if errors:
+            return Response({"errors": errors[: settings.IMPORT_MAX_ERRORS], "error_count": len(errors)},
+                            status=status.HTTP_400_BAD_REQUEST)
         result = import_records(user=request.user, kind="flows", records=records, commit=True)
         if not result.ok:
             errors = [{"row": None, "field": "non_field_errors", "message": m} for m in result.file_errors]

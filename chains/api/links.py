@@ -18,7 +18,7 @@ from chains.filtersets import ChainLinkFilterSet
 from chains.models import ChainLink
 from clients.api.fields import EnterpriseCodeField, GroupInReachField
 from core.api.base import ScopedModelViewSet
-from core.api.serializers import ModelSerializer
+from core.api.serializers import ModelSerializer, Serializer
 
 TIER_FIELD = {"min_value": -2, "max_value": 2, "help_text": _("-2, -1 upstream; 0 core; +1, +2 downstream.")}
 
@@ -38,7 +38,7 @@ class ChainLinkSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ChainLinkCreateSerializer(serializers.Serializer):
+class ChainLinkCreateSerializer(Serializer):
     group = GroupInReachField()
     supplier_uscc = EnterpriseCodeField(source="supplier")
     buyer_uscc = EnterpriseCodeField(source="buyer")
@@ -51,14 +51,14 @@ class ChainLinkCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChainLinkUpdateSerializer(serializers.Serializer):
+class ChainLinkUpdateSerializer(Serializer):
     """Only tier and goods change; the group and the pair are fixed (delete and declare instead)."""
 
     tier = serializers.IntegerField(required=False, **TIER_FIELD)
     goods = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class ChainLinkConfirmSerializer(serializers.Serializer):
+class ChainLinkConfirmSerializer(Serializer):
     tier = serializers.IntegerField(required=False, allow_null=True, **TIER_FIELD)
     goods = serializers.CharField(max_length=200, required=False, allow_blank=True)
 

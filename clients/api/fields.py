@@ -29,11 +29,9 @@ USCC_SCHEMA = {
     "example": "91520100MA6DNQ5X1E",
     "description": "Unified social credit code (GB 32100-2015): 18 characters, the last a check character.",
 }
-USCC_INPUT_SCHEMA = {
+USCC_INPUT_SCHEMA = {  # the pattern bounds the length (18 code characters and separators)
     "type": "string",
     "pattern": USCC_INPUT_PATTERN,
-    "minLength": 18,
-    "maxLength": 40,
     "example": "91520100MA6DNQ5X1E",
     "description": "Unified social credit code (GB 32100-2015; spaces, dashes and lower case are ignored). "
                    "A wrong check character answers 400 naming the field.",

@@ -36,7 +36,7 @@ from clients.models import (
     Rating,
 )
 from clients.validators import validate_uscc
-from core.api.serializers import ModelSerializer
+from core.api.serializers import ModelSerializer, Serializer
 from staff.api.fields import BranchByCodeField, StaffByUsernameField
 
 
@@ -120,11 +120,11 @@ class RegistryCardSerializer(ModelSerializer):
         return str(reach(getattr(request, "user", None), obj))
 
 
-class RatingSerializer(serializers.Serializer):
+class RatingSerializer(Serializer):
     internal_rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True)
 
 
-class LimitSerializer(serializers.Serializer):
+class LimitSerializer(Serializer):
     unified_credit_limit = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0"))
     confirm = serializers.BooleanField(
         default=False, help_text=_("Needed when the new limit is far above or below the current one.")
@@ -452,7 +452,7 @@ class ChangeRequestSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class TransferRequestSerializer(serializers.Serializer):
+class TransferRequestSerializer(Serializer):
     """Ask to transfer an enterprise (owning branch, RM) or a group client (branch, lead RM, team)."""
 
     enterprise_uscc = EnterpriseCodeField(source="enterprise", required=False, reach=Reach.FULL)
@@ -475,5 +475,5 @@ class TransferRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

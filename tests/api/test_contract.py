@@ -169,6 +169,49 @@ def test_validation_errors_keep_their_field_keyed_shape(rm_api):
     assert set(body) == {"name", "id_number"} and all(isinstance(v, list) for v in body.values())
 
 
+# --- JSON types as documented (core.api.serializers.StrictJSONTypesMixin) -----------------------------------
+
+
+@pytest.mark.parametrize("field,value", [("name", 0), ("id_number", 110105194912310020), ("name", ["张三"]),
+                                         ("name", True)])
+def test_a_text_field_takes_a_json_string_only(rm_api, field, value):
+    body = {"name": "张三", "id_number": "11010519491231002X", field: value}
+    with nothing_stored(Person):
+        response = rm_api.post("/api/v1/persons/", body, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"unified_credit_limit": 100}, "unified_credit_limit"),  # money is a JSON string: exact
+    ({"unified_credit_limit": "100", "confirm": "true"}, "confirm"),
+])
+def test_numbers_and_booleans_are_not_read_from_other_types(bank, hq_api, body, field):
+    response = hq_api.post(f"/api/v1/group-clients/{bank.group_gy.pk}/limit/", body, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert GroupClient.objects.get(pk=bank.group_gy.pk).unified_credit_limit == Decimal("5000000000.00")
+
+
+def test_an_integer_field_refuses_a_string_and_a_reference_by_id_too(bank, rm_api):
+    response = rm_api.post("/api/v1/chain-links/", {"group": str(bank.group_gy.pk), "supplier_uscc": "x",
+                                                    "buyer_uscc": "y", "tier": "-1"}, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"group", "tier"}
+
+
+def test_flows_with_a_number_where_text_is_documented_are_row_errors(bank, rm_api):
+    core = bank.group_gy.core_enterprise
+    other = Enterprise.objects.exclude(pk=core.pk).first()
+    row = {"payer": core.uscc, "payee": other.uscc, "amount": 1200.5, "currency": "CNY", "value_date": "2026-01-05",
+           "kind": "payment", "channel": "this_bank", "source_system": "erp", "external_ref": 77}
+    with nothing_stored(Flow):
+        response = rm_api.post("/api/v1/flows/", [row], format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error_count"] == 2
+    assert {(e["row"], e["field"]) for e in body["errors"]} == {(0, "amount"), (0, "external_ref")}
+    row.update(amount="1200.50", external_ref="77")
+    assert rm_api.post("/api/v1/flows/", [row], format="json").status_code == 201
+
+
 # --- not found, server errors, the database down (core.api.handlers, config/urls.py) ----------------------
 
 
