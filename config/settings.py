@@ -437,7 +437,8 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT,
+                    "level": env_str("LOG_LEVEL", "INFO")},  # also for loggers with their own level (django)
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # django-guid says at INFO each id it sets or passes to a task: noise.
