@@ -89,7 +89,8 @@ def _schemathesis(url: str, token: str, max_examples: int, workers: int, report_
         "--max-examples", str(max_examples), "--workers", str(workers),
         "--report", "junit", "--report-dir", str(report_dir), "--no-color",
     ]
-    result = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
+    # Run from the report directory: schemathesis keeps its example database in ./.schemathesis.
+    result = subprocess.run(command, cwd=report_dir.parent, text=True, capture_output=True)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -118,7 +119,7 @@ def main() -> int:
         "PGUSER", "postgres")
     env = _server_env(f"postgres://{user}@{host}:{pg_port}/{DATABASE}",
                       os.environ.get("FUZZ_REDIS_URL", "redis://127.0.0.1:6379/7"))
-    work = ROOT / "bench" / "fuzz-reports"
+    work = ROOT / "bench" / "out" / "fuzz"  # git-ignored
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
 

@@ -17,6 +17,7 @@ the API's validation shape (`{"group": ["Enter a whole number."]}`).
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import django_filters
 from django import forms
@@ -87,8 +88,8 @@ _strict_classes: dict[type, type] = {}
 def strict_filterset(filterset_class: type) -> type:
     """The strict subclass of a FilterSet (made once per class)."""
     if filterset_class not in _strict_classes:
-        strict = type(f"Strict{filterset_class.__name__}", (filterset_class,), {"__module__": __name__})
-        strict.base_filters = {name: _strict_filter(f) for name, f in filterset_class.base_filters.items()}
+        strict: Any = type(f"Strict{filterset_class.__name__}", (filterset_class,), {"__module__": __name__})
+        strict.base_filters = {name: _strict_filter(f) for name, f in strict.base_filters.items()}
         _strict_classes[filterset_class] = strict
     return _strict_classes[filterset_class]
 
