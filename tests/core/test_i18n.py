@@ -43,8 +43,9 @@ def test_every_message_in_the_code_has_a_chinese_translation(extracted):
 def test_the_compiled_catalogue_is_up_to_date():
     mo = CATALOGUE.with_suffix(".mo")
     assert mo.exists()
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo))}
-    source = {e.msgid: e.msgstr for e in polib.pofile(str(CATALOGUE)) if e.translated() and not e.msgid_plural}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo))}
+    source = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(CATALOGUE))
+              if e.translated() and not e.msgid_plural}
     stale = [k for k, v in source.items() if compiled.get(k) != v]
     assert stale == [], f"run compilemessages: {stale[:10]}"
 
