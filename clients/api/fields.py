@@ -14,13 +14,14 @@ from clients.models import Enterprise, GroupClient
 from clients.validators import normalize_uscc
 from core.api.serializers import ModelSerializer
 
-# GB 32100-2015 in the schema. Answers carry the canonical code; requests may add spaces and dashes and
-# use lower case (normalize_uscc), so their pattern admits exactly those. The check character (and,
-# for a reference, that the enterprise is on file) is checked by the server: a 400 naming the field.
+# GB 32100-2015 in the schema. Answers carry the canonical code; requests may use lower case and a space
+# or dash between characters (normalize_uscc reads more: any spaces and dashes; the schema states the
+# forms people type, at most 39 characters). The check character (and, for a reference, that the
+# enterprise is on file) is checked by the server: a 400 naming the field.
 _CODE_CHAR = "0-9A-HJ-NPQRTUWXY"
 USCC_PATTERN = f"^[{_CODE_CHAR}]{{2}}[0-9]{{6}}[{_CODE_CHAR}]{{10}}$"
-_LOOSE_CHAR = f"[ -]*[{_CODE_CHAR}a-hj-npqrtuwxy]"
-USCC_INPUT_PATTERN = rf"^\s*(?:{_LOOSE_CHAR}){{2}}(?:[ -]*[0-9]){{6}}(?:{_LOOSE_CHAR}){{10}}[ -]*\s*$"
+_LOOSE_CHAR = f"[ -]?[{_CODE_CHAR}a-hj-npqrtuwxy]"
+USCC_INPUT_PATTERN = rf"^\s?(?:{_LOOSE_CHAR}){{2}}(?:[ -]?[0-9]){{6}}(?:{_LOOSE_CHAR}){{10}}\s?$"
 USCC_SCHEMA = {
     "type": "string",
     "pattern": USCC_PATTERN,
