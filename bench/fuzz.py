@@ -19,6 +19,7 @@ exits non-zero if any run failed. Environment: PGHOST/PGPORT/PGUSER name the ser
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,25 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE = "crm_fuzz"
 PERSONAS = ("rm_gy1", "hq")
+# Token management last and on a token of its own: the fuzzer may revoke or rotate the token it uses.
+TOKENS_PATH = "^/api/v1/tokens/"
+# path prefix -> model whose ids (or credit codes) the generated requests use half of the time, so the
+# operations on `/{id}/` reach real objects instead of answering 404 throughout.
+OBJECTS = {
+    "accounts": "clients.BankAccount", "chain-links": "chains.ChainLink", "change-requests": "clients.ChangeRequest",
+    "circle-members": "circles.CircleMember", "control-links": "clients.ControlLink",
+    "financial-statements": "clients.FinancialStatement", "flows": "chains.Flow", "group-clients": "clients.GroupClient",
+    "guarantees": "circles.Guarantee", "interactions": "clients.Interaction", "persons": "clients.Person",
+}
+IDS_SCRIPT = """
+import json
+from django.apps import apps
+objects = %r
+out = {prefix: list(apps.get_model(label).objects.order_by("pk").values_list("pk", flat=True)[:30])
+       for prefix, label in objects.items()}
+out["uscc"] = list(apps.get_model("clients.Enterprise").objects.order_by("pk").values_list("uscc", flat=True)[:30])
+print(json.dumps(out))
+"""
 
 
 def _free_port() -> int:
@@ -81,9 +101,28 @@ def _start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
     sys.exit("gunicorn did not come up")
 
 
-def _schemathesis(url: str, token: str, max_examples: int, workers: int, report_dir: Path) -> tuple[int, str]:
+def _config(work: Path, ids: dict) -> Path:
+    """The repository's schemathesis.toml plus dictionaries of real ids for this database."""
+    lines = [(ROOT / "schemathesis.toml").read_text(), ""]
+    for name, values in ids.items():
+        if values:
+            lines += [f"[dictionaries.{name.replace('-', '_')}]", f"values = {json.dumps(values)}", ""]
+    for prefix, values in ids.items():
+        if prefix == "uscc" or not values:
+            continue
+        lines += ["[[operations]]", f'include-path-regex = "^/api/v1/{prefix}/\\\\{{id\\\\}}/"',
+                  f'parameters = {{ "path.id" = {{ dictionary = "{prefix.replace("-", "_")}", probability = 0.5 }} }}', ""]
+    lines += ["[[operations]]", 'include-path-regex = "^/api/v1/(enterprises|registry)/\\\\{uscc\\\\}/"',
+              'parameters = { "path.uscc" = { dictionary = "uscc", probability = 0.5 } }', ""]
+    path = work / "schemathesis.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _schemathesis(url: str, token: str, max_examples: int, workers: int, report_dir: Path, config: Path,
+                  select: list[str]) -> tuple[int, str]:
     command = [
-        str(BIN / "schemathesis"), "--config-file", str(ROOT / "schemathesis.toml"), "run", url,
+        str(BIN / "schemathesis"), "--config-file", str(config), "run", url, *select,
         "--header", f"Authorization: Token {token}",
         "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", str(max_examples), "--workers", str(workers),
@@ -95,14 +134,16 @@ def _schemathesis(url: str, token: str, max_examples: int, workers: int, report_
 
 
 def _figures(output: str) -> dict:
-    """Operations, test cases and failures from schemathesis' summary."""
-    figures = {}
+    """Operations, test cases, failures (of the API) and errors (of the fuzzer itself) from the summary."""
+    figures: dict = {"operations": None, "test cases": None, "failures": None, "errors": 0}
     if match := re.search(r"API Operations:\s*\n\s*Selected:\s*(\d+)/(\d+)\s*\n\s*Tested:\s*(\d+)", output):
         figures["operations"] = int(match.group(3))
     if match := re.search(r"Test cases:\s*\n\s*(\d+) generated", output):
         figures["test cases"] = int(match.group(1))
-    failures = re.search(r"(\d+) unique failures?", output)
-    figures["failures"] = int(failures.group(1)) if failures else (0 if "No issues found" in output else None)
+        failures = re.search(r"found (\d+) unique failures?", output)
+        figures["failures"] = int(failures.group(1)) if failures else 0
+    if errors := re.search(r"\nErrors:\n((?:  .*\n)+)", output):
+        figures["errors"] = sum(int(n) for n in re.findall(r": (\d+)$", errors.group(1), re.MULTILINE))
     return figures
 
 
@@ -128,8 +169,10 @@ def main() -> int:
     _manage(env, "migrate", "-v0")
     _manage(env, "seed_demo", "--groups", str(args.groups), "--flows", str(args.flows))
     _manage(env, "collectstatic", "--noinput", "-v0")
-    tokens = {name: _manage(env, "create_api_token", name, "--name", "fuzz", capture=True).strip()
-              for name in PERSONAS}
+    tokens = {(name, part): _manage(env, "create_api_token", name, "--name", f"fuzz {part}", capture=True).strip()
+              for name in PERSONAS for part in ("api", "tokens")}
+    ids = json.loads(_manage(env, "shell", "-c", IDS_SCRIPT % OBJECTS, capture=True).strip().splitlines()[-1])
+    config = _config(work, ids)
 
     port = _free_port()
     access_log = work / "access.log"
@@ -139,13 +182,18 @@ def main() -> int:
     try:
         for name in PERSONAS:
             before = _lines(access_log)
-            code, output = _schemathesis(f"http://127.0.0.1:{port}/api/schema/", tokens[name], args.max_examples,
-                                         args.workers, work / name)
-            (work / f"{name}.txt").write_text(output)
-            figures = _figures(output)
-            figures["requests"] = _lines(access_log) - before
+            figures: dict = {"operations": 0, "test cases": 0, "failures": 0, "errors": 0, "exit": 0}
+            for part, select, workers in (("api", ["--exclude-path-regex", TOKENS_PATH], args.workers),
+                                          ("tokens", ["--include-path-regex", TOKENS_PATH], 1)):
+                code, output = _schemathesis(f"http://127.0.0.1:{port}/api/schema/", tokens[name, part],
+                                             args.max_examples, workers, work / f"{name}-{part}", config, select)
+                (work / f"{name}-{part}.txt").write_text(output)
+                for key, value in _figures(output).items():
+                    figures[key] = None if value is None or figures[key] is None else figures[key] + value
+                figures["exit"] = figures["exit"] or code
+            time.sleep(1)  # gunicorn writes its access log line after the answer
+            figures["requests"] = _lines(access_log, api_only=True) - _lines(access_log, api_only=True, upto=before)
             figures["server errors"] = _count_5xx(access_log, before)
-            figures["exit"] = code
             results[name] = figures
     finally:
         os.killpg(server.pid, 15)
@@ -153,24 +201,32 @@ def main() -> int:
     elapsed = time.monotonic() - started
 
     print(f"\nschemathesis against gunicorn, {elapsed:.0f} s, max {args.max_examples} examples per operation and phase")
-    print(f"{'token':<8} {'operations':>10} {'test cases':>11} {'requests':>9} {'5xx':>5} {'failures':>9}")
+    print(f"{'token':<8} {'operations':>10} {'test cases':>11} {'requests':>9} {'5xx':>5} {'failures':>9} "
+          f"{'fuzzer errors':>14}")
     for name, f in results.items():
-        print(f"{name:<8} {f.get('operations', '?'):>10} {f.get('test cases', '?'):>11} {f['requests']:>9} "
-              f"{f['server errors']:>5} {f['failures'] if f['failures'] is not None else '?':>9}")
+        shown = {key: "?" if value is None else value for key, value in f.items()}
+        print(f"{name:<8} {shown['operations']:>10} {shown['test cases']:>11} {shown['requests']:>9} "
+              f"{shown['server errors']:>5} {shown['failures']:>9} {shown['errors']:>14}")
+    print("failures: what schemathesis found wrong with the API; fuzzer errors: schemathesis' own crashes")
     print(f"Reports: {work} (schemathesis output per token, JUnit XML, gunicorn's access log)")
     if not args.keep:
         subprocess.run(["dropdb", "-h", host, "-p", pg_port, "-U", user, "--if-exists", DATABASE], check=False)
     return 0 if all(f["exit"] == 0 for f in results.values()) else 1
 
 
-def _lines(path: Path) -> int:
-    return sum(1 for _ in path.open()) if path.exists() else 0
+def _lines(path: Path, *, api_only: bool = False, upto: int | None = None) -> int:
+    if not path.exists():
+        return 0
+    with path.open() as log:
+        lines = list(log)[:upto]
+    return sum(1 for line in lines if not api_only or '"GET /health/' not in line)
 
 
 def _count_5xx(path: Path, skip: int) -> int:
+    """Server errors answered to the fuzzer (the start-up probe of /health/ answers 503 without a worker)."""
     with path.open() as log:
         lines = list(log)[skip:]
-    return sum(1 for line in lines if re.search(r'" 5\d\d ', line))
+    return sum(1 for line in lines if re.search(r'" 5\d\d ', line) and '"GET /health/' not in line)
 
 
 if __name__ == "__main__":
