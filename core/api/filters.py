@@ -17,6 +17,7 @@ the API's validation shape (`{"group": ["Enter a whole number."]}`).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import django_filters
@@ -28,6 +29,7 @@ from drf_spectacular.utils import extend_schema_field
 BIGINT_MIN = -(2**63)
 BIGINT_MAX = 2**63 - 1
 INTEGER_SCHEMA = {"type": "integer", "format": "int64", "minimum": BIGINT_MIN, "maximum": BIGINT_MAX}
+_INTEGER = re.compile(r"-?[0-9]+")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -59,12 +61,21 @@ class StrictNullBooleanField(forms.NullBooleanField):
 
 
 class BigIntegerFormField(forms.IntegerField):
+    """Digits with an optional minus sign, nothing else (Django's own field also reads `1.0` and `+1`)."""
+
     default_error_messages = {"invalid": _("Enter a whole number.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", BIGINT_MIN)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not (isinstance(value, str) and _INTEGER.fullmatch(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
 
 
 def _strict_filter(filter_):

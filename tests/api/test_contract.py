@@ -408,7 +408,8 @@ def test_every_typed_query_parameter_of_every_list_refuses_a_bad_value_naming_it
     assert len(checked) >= 40
 
 
-@pytest.mark.parametrize("query", ["group=99999999999999999999", "group=1e3", "tier=-", "is_client=yes"])
+@pytest.mark.parametrize("query", ["group=99999999999999999999", "group=1e3", "group=0.0", "group=+1", "group= 1",
+                                   "tier=-", "is_client=yes"])
 def test_numbers_and_booleans_are_read_strictly(rm_api, query):
     url = "/api/v1/circle-members/" if query.startswith("tier") else "/api/v1/enterprises/"
     response = rm_api.get(f"{url}?{query}")
