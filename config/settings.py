@@ -346,19 +346,6 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 2, "i
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# --- Outbox and job runs (core.outbox, core.jobs) -------------------------------------------------------
-OUTBOX_KICK = env_bool("OUTBOX_KICK", default=True)  # dispatch right after commit (best-effort, in a thread)
-OUTBOX_BATCH = env_int("OUTBOX_BATCH", 200)  # messages claimed per dispatch round
-OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 30)  # a claimed message is retried after this if unsent
-OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 2)  # backoff: 2, 4, 8 ... seconds
-OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
-OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)  # sent messages are pruned after this
-JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
-JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 90)  # no heartbeat this long: reaped
-JOB_LOCK_WAIT_SECONDS = env_int("JOB_LOCK_WAIT_SECONDS", 60)  # a second run waits this long, then skips
-JOB_SKIP_RETRY_SECONDS = env_int("JOB_SKIP_RETRY_SECONDS", 60)  # a skipped run is queued again for this much later
-JOB_LOCK_POLL_SECONDS = 0.5
-
 # --- Cache: API rate-limit counters, shared by every web worker ---------------------------------------
 # Django's RedisCache when REDIS_URL (or CACHE_URL) is set, behaving as an empty cache while Redis is down
 # (core.cache); per-process memory otherwise (development). Under pytest each run has its own key prefix,
@@ -377,6 +364,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Outbox and job runs (core.outbox, core.jobs) -------------------------------------------------------
+OUTBOX_KICK = env_bool("OUTBOX_KICK", default=True)  # dispatch right after commit (best-effort, in a thread)
 OUTBOX_BATCH = env_int("OUTBOX_BATCH", 200)  # messages claimed per dispatch round
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 30)  # a claimed message is retried after this if unsent
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 2)  # backoff: 2, 4, 8 ... seconds
@@ -386,17 +374,6 @@ JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
 JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 90)  # no heartbeat this long: reaped
 JOB_LOCK_WAIT_SECONDS = env_int("JOB_LOCK_WAIT_SECONDS", 60)  # a second run waits this long, then skips
 JOB_SKIP_RETRY_SECONDS = env_int("JOB_SKIP_RETRY_SECONDS", 60)  # a skipped run is queued again for this much later
-JOB_LOCK_POLL_SECONDS = 0.5
-
-# --- Outbox and job runs (core.outbox, core.jobs) -------------------------------------------------------
-OUTBOX_BATCH = env_int("OUTBOX_BATCH", 200)  # messages claimed per dispatch round
-OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 30)  # a claimed message is retried after this if unsent
-OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 2)  # backoff: 2, 4, 8 ... seconds
-OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
-OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7)  # sent messages are pruned after this
-JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
-JOB_HEARTBEAT_STALE_SECONDS = env_int("JOB_HEARTBEAT_STALE_SECONDS", 90)  # no heartbeat this long: reaped
-JOB_LOCK_WAIT_SECONDS = env_int("JOB_LOCK_WAIT_SECONDS", 60)  # a second run waits this long, then skips
 JOB_LOCK_POLL_SECONDS = 0.5
 
 # --- API limits (core.api.parsers) --------------------------------------------------------------
