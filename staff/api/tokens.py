@@ -13,13 +13,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import serializers as api_serializers
 from core.api.base import ErrorDocumentingAutoSchema, ErrorSerializer
 from core.errors import call_service
 from staff import tokens
 from staff.models import ApiToken
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(api_serializers.ModelSerializer):
     key = serializers.CharField(source="token_key", read_only=True,
                                 help_text="The secret's first characters: names the token, is not the secret.")
     user = serializers.CharField(source="user.username", read_only=True)
@@ -31,7 +32,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(api_serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="What or who uses the token.")
     expires_in_days = serializers.IntegerField(
         required=False, min_value=1, max_value=3650,

@@ -281,3 +281,14 @@ def test_issue_token_gives_a_working_secret(bank):
     secret = issue_token(user=bank.hq, name="load bench")
     assert token_client(secret).get(ENTERPRISES).status_code == 200
     assert ApiToken.objects.get().name == "load bench"
+
+
+def test_a_token_name_must_be_text_as_documented(bank, api_as):
+    """Found by the long fuzzing run: a JSON number as the name was stored as its text."""
+    from staff.models import ApiToken
+
+    api = api_as(bank.rm_gy1)
+    before = ApiToken.objects.count()
+    response = api.post("/api/v1/tokens/", {"name": 0, "expires_in_days": 30}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    assert ApiToken.objects.count() == before
