@@ -40,9 +40,12 @@ from clients.models import (
 )
 from clients.validators import normalize_uscc
 from core.history import save_with_history, set_history_user
+from core.jobs import transaction_lock
 from core.permissions import ensure_can_edit_clients, ensure_can_set_limits_and_ratings
 from staff.models import Role
 from staff.scope import scope_for
+
+MEMBERSHIP_ROWS_LOCK = "clients.membership_rows"
 
 OWNERSHIP_MESSAGE = _("The owning branch and the RMs change through a transfer request, approved by the "
                       "branch heads concerned.")
@@ -583,6 +586,9 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
         if not batch:
             return
         with transaction.atomic():
+            # An edit in the web and the nightly refresh may rewrite the same group's rows at once:
+            # one waits for the other's transaction instead of failing on the unique constraint.
+            transaction_lock(MEMBERSHIP_ROWS_LOCK)
             GroupMembership.objects.filter(group_id__in=[g.pk for g, _, _ in batch]).delete()
             rows = [m for _, members, _ in batch for m in members]
             GroupMembership.objects.bulk_create(rows, batch_size=5000)

@@ -194,6 +194,15 @@ def _release(name: str) -> None:
         logger.warning("Could not release the lock %r", name, exc_info=True)
 
 
+def transaction_lock(name: str) -> None:
+    """Wait for and hold the advisory lock `name` until the current transaction ends (no-op on SQLite):
+    for short writes that must not interleave with another process's (e.g. one group's membership
+    rows, rewritten by an edit in the web and by the nightly refresh)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+
+
 @contextmanager
 def job_lock(name: str, *, wait: float = 0) -> Iterator[bool]:
     """Hold the advisory lock `name` for the block; yields whether it was obtained within `wait`
