@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin_tools import HeadOfficeOnlyMixin
-from core.models import JobRun
+from core.models import JobRun, OutboxMessage
 
 
 @admin.register(JobRun)
@@ -20,3 +20,24 @@ class JobRunAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+    """Follow-up work waiting for (or handed to) the broker; written by core.outbox, read here."""
+
+    list_display = ["task", "dedup_key", "created_at", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["task", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=task", "dedup_key"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["task", "args", "kwargs", "dedup_key", "created_at", "attempts", "next_attempt_at", "sent_at",
+                       "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting follow-up work is exactly what the outbox exists to prevent

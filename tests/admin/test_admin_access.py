@@ -21,10 +21,11 @@ ADDABLE = {"clients.Enterprise", "clients.Person", "clients.GroupClient", "clien
            "clients.FinancialStatement", "clients.BankAccount", "clients.Interaction", "circles.CircleMember",
            "circles.Guarantee", "chains.ChainLink", "staff.Branch", "staff.StaffProfile"}
 READ_ONLY = {"clients.GroupMembership", "clients.EnterpriseClaim", "clients.ChangeRequest"}
-# Not written through a domain service, on purpose: staff profiles (no service yet), job runs (written
-# by the jobs; core's admin keeps them read-only) and source systems (reference data head office keeps).
+# Not written through a domain service, on purpose: staff profiles (no service yet), job runs and outbox
+# messages (written by the jobs and core.outbox; core's admin keeps them read-only) and source systems
+# (reference data head office keeps).
 # A new admin that writes must use ServiceAdminMixin or be listed here.
-NO_SERVICE = {"staff.StaffProfile", "core.JobRun", "imports.SourceSystem"}
+NO_SERVICE = {"staff.StaffProfile", "core.JobRun", "core.OutboxMessage", "imports.SourceSystem"}
 
 
 def _url(model, view, *args):
