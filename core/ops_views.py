@@ -51,7 +51,7 @@ class JobRunListView(HeadOfficeRequiredMixin, HtmxTemplateMixin, ListView):
     paginate_by = RUNS_PAGE_SIZE
 
     def get_queryset(self):
-        runs = JobRun.objects.select_related("subject_type").order_by("-started_at", "-pk")
+        runs = JobRun.objects.select_related("subject_type", "user__profile").order_by("-started_at", "-pk")
         self.filterset = JobRunFilterSet(self.request.GET or None, queryset=runs)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return runs.none()  # e.g. a job with no run on record: nothing matches (the form says why)
