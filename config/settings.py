@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.htmx.VaryOnHtmxMiddleware",
+    "core.middleware.VanishedObjectMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "core.api.handlers.DatabaseUnavailableMiddleware",  # /api/ answers a JSON 503 when the database is down

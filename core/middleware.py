@@ -148,3 +148,24 @@ class TextGuardMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return _page_refusal(message)
         return None
+
+
+class VanishedObjectMiddleware:
+    """A page whose object went between the view's lookup and the service's locked re-read (a concurrent
+    delete) answers 404, like an object that does not exist, not 500. (The API does the same in its
+    exception handler, core.api.base.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import ObjectDoesNotExist
+        from django.http import Http404
+        from django.views.defaults import page_not_found
+
+        if isinstance(exception, ObjectDoesNotExist) and not request.path_info.startswith(API_PREFIX):
+            return page_not_found(request, Http404())
+        return None

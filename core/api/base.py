@@ -8,6 +8,7 @@ core.api.handlers.
 """
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,6 +38,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         # A form or multipart body over DATA_UPLOAD_MAX_MEMORY_SIZE (JSON has its own limit: parsers).
         exc = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    elif isinstance(exc, ObjectDoesNotExist):
+        # The object went between the view's lookup and the service's locked re-read (a concurrent
+        # delete): it does not exist any more, which is a 404 like any other.
+        exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
 
 

@@ -237,3 +237,33 @@ def test_the_flows_endpoint_takes_bodies_up_to_the_import_limit_not_djangos_form
     with nothing_stored(Flow):
         response = rm_api.generic("POST", "/api/v1/flows/", body, content_type="application/json")
     assert response.status_code == 413 and "detail" in response.json()
+
+
+def test_an_object_deleted_under_a_write_answers_404_not_500(bank, api_as, client_as, monkeypatch):
+    """Found by the long fuzzing run: a member deleted between the API's lookup and the service's
+    locked re-read raised DoesNotExist (500). The API and the pages answer 404 like any missing object."""
+    from circles import services as circle_services
+    from circles.models import CircleMember
+    from clients import services as client_services
+    from clients.models import ControlLink
+    from tests.factories import EnterpriseFactory
+
+    def vanish_then(service, model, pk):
+        def wrapped(**kwargs):
+            model.objects.filter(pk=pk).delete()
+            return service(**kwargs)
+        return wrapped
+
+    member = CircleMember.objects.create(group=bank.group_gy, enterprise=EnterpriseFactory(), role="partner")
+    monkeypatch.setattr(circle_services, "circle_member_update",
+                        vanish_then(circle_services.circle_member_update, CircleMember, member.pk))
+    response = api_as(bank.rm_gy1).patch(f"/api/v1/circle-members/{member.pk}/", {"note": "x"}, format="json")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+    link = ControlLink.objects.filter(parent_enterprise=bank.group_gy.core_enterprise).first()
+    monkeypatch.setattr(client_services, "control_link_update",
+                        vanish_then(client_services.control_link_update, ControlLink, link.pk))
+    page = client_as(bank.rm_gy1).post(
+        reverse("clients:control_link_edit", args=[link.child_id, link.pk]),
+        {"parent_uscc": bank.group_gy.core_enterprise.uscc, "share_pct": "55", "control_type": "equity"})
+    assert page.status_code == 404
