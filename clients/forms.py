@@ -26,7 +26,7 @@ from clients.models import (
     Tier,
 )
 from core.dates import BusinessDateField, BusinessDateTimeField
-from core.forms import UserFormMixin
+from core.forms import AmountField, UserFormMixin
 from staff.models import Branch, staff_name
 from staff.scope import scope_for
 
@@ -115,9 +115,8 @@ class GroupClientForm(UserFormMixin, forms.Form):
     team = StaffMultipleChoiceField(queryset=staff_users(), required=False, label=capfirst(_("coverage team")))
     branch = forms.ModelChoiceField(queryset=Branch.objects.all(), label=capfirst(_("branch")))
     tier = forms.ChoiceField(choices=Tier.choices, label=capfirst(_("tier")), initial=Tier.GENERAL)
-    unified_credit_limit = forms.DecimalField(
-        label=capfirst(_("unified credit limit (CNY)")), validators=[MinValueValidator(0)], initial=0,
-        **MONEY_FIELD,
+    unified_credit_limit = AmountField(
+        label=capfirst(_("unified credit limit")), validators=[MinValueValidator(0)], initial=0, **MONEY_FIELD,
     )
 
     def __init__(self, *args, group=None, **kwargs):
@@ -159,9 +158,9 @@ class GroupClientForm(UserFormMixin, forms.Form):
 class LimitForm(forms.Form):
     """The unified credit limit, set by risk officers and head office; a large change is confirmed."""
 
-    unified_credit_limit = forms.DecimalField(
-        label=capfirst(_("unified credit limit (CNY)")), validators=[MinValueValidator(0)], **MONEY_FIELD,
-        help_text=_("In yuan (元), not in 万元."),
+    unified_credit_limit = AmountField(
+        label=capfirst(_("unified credit limit")), validators=[MinValueValidator(0)], **MONEY_FIELD,
+        help_text=_("A bare number is read in the unit shown; 125万, 1.5亿 or 1,250,000元 state their own."),
     )
     confirm = forms.BooleanField(
         label=capfirst(_("I have checked the amount and its unit")), required=False,
@@ -281,7 +280,12 @@ class FinancialStatementForm(forms.ModelForm):
             "current_assets", "current_liabilities", "receivables", "inventory", "operating_cash_flow",
             "source",
         ]
-        field_classes = {"period_end": BusinessDateField}
+        field_classes = {
+            "period_end": BusinessDateField,
+            **dict.fromkeys(
+                ["revenue", "net_profit", "total_assets", "total_liabilities", "current_assets",
+                 "current_liabilities", "receivables", "inventory", "operating_cash_flow"], AmountField),
+        }
         widgets = {"period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):

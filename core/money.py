@@ -1,7 +1,7 @@
 """Money and numbers as the bank's users read and write them: the one place that formats and parses
 amounts, percentages and counts (the `money` template library and `core.forms.AmountField` call it).
 
-Chinese: tables in 万元 (two decimals), headline tiles in 亿元 (two decimals; under 0.1 亿 in 万元),
+Chinese: tables in 万元 (two decimals), headline tiles in 亿元 (two decimals; under 1亿 in 万元),
 the exact 元 figure on hover; English: grouped full yuan in tables, m / bn in tiles. Percentages carry
 no space (`84.4%`). Input accepts what people type: `1,250,000`, `125万`, `125万元`, `1.5亿`,
 `3.2m`, `1.2bn`, full-width digits; a bare number is read in the unit the field states (万元 on a
@@ -28,8 +28,8 @@ TILE_PLACES = 2  # 亿元 / m / bn
 PERCENT_PLACES = 1
 SHARE_PLACES = 2  # ownership shares: the same figure in the tree and in the member table
 
-#: Below this a Chinese tile shows 万元 (0.03 亿元 reads badly).
-TILE_YI_FROM = Decimal("0.1") * YI
+#: Below 1亿 a Chinese tile shows 万元 (0.13亿元 reads badly and loses precision).
+TILE_YI_FROM = YI
 
 
 def chinese(language: str | None = None) -> bool:

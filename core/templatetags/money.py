@@ -34,7 +34,10 @@ def money_tile(value, currency="CNY"):
 
 @register.simple_tag
 def money_unit(currency="CNY"):
-    """The unit after a column header or label: `（万元）` in Chinese, ` (CNY)` in English."""
+    """The unit after a column header or label: `（万元）` in Chinese, ` (CNY)` in English; for a column
+    whose rows carry their own currency, `"original"`: `（万，原币）` / ` (account currency)`."""
+    if currency == "original":
+        return "（万，原币）" if m.chinese() else " (account currency)"
     unit = m.table_unit(currency=currency or "CNY")
     return f"（{unit}）" if m.chinese() else f" ({unit})"
 

@@ -6,6 +6,7 @@ Every rule is tried allowed and refused, through the pages and through the API."
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from clients.approvals import approve, transfer_request
@@ -197,16 +198,31 @@ def test_limits_are_set_by_risk_officers_with_a_confirmation_for_large_moves(ban
     assert api_as(bank.rm_gy1).post(f"{API}/group-clients/{group.pk}/limit/",
                                     {"unified_credit_limit": "1"}, format="json").status_code == 403
     risk = client_as(bank.risk_gy)
-    # A 万元/元 slip: 500,000 typed for 5,000,000,000 is 10,000 times smaller: refused until confirmed.
+    # The English page reads full yuan (its label says CNY). A 万元/元 slip: 500,000 typed for
+    # 5,000,000,000 is 10,000 times smaller: refused until confirmed.
+    assert "(CNY)" in risk.get(url).content.decode()
     r = risk.post(url, {"unified_credit_limit": "500000"})
     assert r.status_code == 200
     assert "check the unit" in r.context["form"].errors["unified_credit_limit"][0]
     group.refresh_from_db()
     assert group.unified_credit_limit == Decimal("5000000000.00")
-    r = risk.post(url, {"unified_credit_limit": "6000000000"})
+    r = risk.post(url, {"unified_credit_limit": "6,000,000,000"})
     assert r.status_code == 302
     group.refresh_from_db()
     assert group.unified_credit_limit == Decimal("6000000000") and group.history.latest().history_user == bank.risk_gy
+    # The Chinese page reads a bare number in 万元, and a written unit wins.
+    risk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "（万元）" in risk.get(url).content.decode()
+    r = risk.post(url, {"unified_credit_limit": "60"})  # 60万 for 60亿
+    assert r.status_code == 200 and "unified_credit_limit" in r.context["form"].errors
+    assert risk.post(url, {"unified_credit_limit": "620000"}).status_code == 302  # 62亿 in 万元
+    group.refresh_from_db()
+    assert group.unified_credit_limit == Decimal("6200000000")
+    assert risk.post(url, {"unified_credit_limit": "60亿"}).status_code == 302
+    group.refresh_from_db()
+    assert group.unified_credit_limit == Decimal("6000000000")
+    r = risk.post(url, {"unified_credit_limit": "6 billion dollars"})
+    assert r.status_code == 200 and "unified_credit_limit" in r.context["form"].errors
     api = api_as(bank.risk_gy)
     r = api.post(f"{API}/group-clients/{group.pk}/limit/", {"unified_credit_limit": "600000"}, format="json")
     assert r.status_code == 400 and "unified_credit_limit" in r.json()
