@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from circles.models import CircleRole, CircleSource
 from clients.fields import EnterpriseCodeField
 from core.dates import BusinessDateField
-from core.forms import UserFormMixin
+from core.forms import AmountField, UserFormMixin
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,7 +38,7 @@ class GuaranteeForm(CircleFormMixin, forms.Form):
 
     guarantor_uscc = EnterpriseCodeField(label=_("Guarantor credit code"))
     borrower_uscc = EnterpriseCodeField(label=_("Borrower credit code"))
-    amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2)
+    amount = AmountField(label=_("Amount"), max_digits=20, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
     start_date = BusinessDateField(label=_("Start date"), widget=DATE_WIDGET)
     end_date = BusinessDateField(label=_("End date"), widget=DATE_WIDGET)

@@ -30,11 +30,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chains.models import Flow, FlowKind
+from circles import graph_layout
 from circles.filtersets import CircleMemberFilterSet, GuaranteeFilterSet
 from circles.models import CircleMember, CircleRole, Guarantee
 from clients.models import Enterprise, GroupClient, GroupMembership
+from core import money
 
 VOLUME_KINDS = (FlowKind.PAYMENT,)
 VOLUME_WINDOW_DAYS = 365
@@ -177,12 +180,14 @@ OUTSIDE = "outside"
 
 
 def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
-    """Nodes and edges for the circle graph (ECharts force layout), from one query on the members.
+    """Nodes and edges for the circle graph, from one query on the members.
 
-    One node per enterprise: coloured by its first role (in CircleRole order), all roles in the
-    tooltip, sized by flow volume with the group; clients and prospects are told apart by `is_client`.
-    Membership edges link the core to each member; guarantee edges link guarantor to borrower, adding
-    nodes for parties outside the circle."""
+    One node per enterprise: coloured by its first role (in CircleRole order, one fixed colour per role:
+    `graph_layout.ROLE_COLOURS`), all roles in the tooltip, sized by flow volume with the group; clients
+    and prospects are told apart by `is_client`. Membership edges link the core to each member;
+    guarantee edges link guarantor to borrower, adding nodes for parties outside the circle. Every node
+    has fixed coordinates (`graph_layout.layout`: the same circle draws the same way every time) and the
+    figures its tooltip and text alternative show, formatted in the active language."""
     core = group.core_enterprise
     rows = (
         CircleMember.objects.filter(group=group)  # type: ignore[misc]  # same
@@ -215,8 +220,10 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
         for pk, node in nodes.items()
         if pk != core.pk
     ]
+    parties: set[str] = set()
     for g in guarantees:
         for party in (g.guarantor, g.borrower):
+            parties.add(str(party.pk))
             if party.pk not in nodes:
                 nodes[party.pk] = {
                     "id": str(party.pk), "name": party.name, "uscc": party.uscc, "is_client": party.is_client,
@@ -225,5 +232,18 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
         edges.append({
             "source": str(g.guarantor_id), "target": str(g.borrower_id), "kind": "guarantee",
             "amount": float(g.amount), "currency": g.currency,
+            "amount_text": money.tile_figure(g.amount, currency=g.currency),
+            "names": f"{g.guarantor.name} → {g.borrower.name}",
         })
-    return {"nodes": list(nodes.values()), "edges": edges}
+    order = ["core", *ROLE_ORDER, OUTSIDE]
+    role_labels = {"core": str(_("Core enterprise")), OUTSIDE: str(_("Outside the circle")),
+                   **{role: str(label) for role, label in CircleRole.choices}}
+    joiner = "、" if money.chinese() else ", "
+    for node in nodes.values():
+        node["roles_text"] = joiner.join(role_labels.get(r, r) for r in node["roles"])
+        node["volume_text"] = "" if node["volume"] is None else money.tile_figure(node["volume"])
+    graph_layout.layout(list(nodes.values()), order)
+    graph_layout.mark_important(list(nodes.values()), parties)
+    ordered = sorted(nodes.values(), key=lambda n: (order.index(n["category"]) if n["category"] in order
+                                                    else len(order), graph_layout.importance(n)))
+    return {"nodes": ordered, "edges": edges, "palette": graph_layout.ROLE_COLOURS}

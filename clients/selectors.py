@@ -11,7 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Max, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from clients.filtersets import GroupClientFilterSet
+from clients import limits
+from clients.control import CONTROL_TYPES, MAJORITY
+from clients.filtersets import GROUP_SORTING, GroupClientFilterSet
 from clients.models import (
     CREDIT_KINDS,
     DEPOSIT_KINDS,
@@ -50,11 +52,24 @@ def with_latest_balance(queryset):
 
 
 def group_client_list(*, user, filters: dict | None = None):
-    """The user's groups, filtered, with the core enterprise, lead RM, branch and member count."""
-    qs = with_member_count(
+    """The user's groups, filtered and sorted (`sort`: core.sorting, pinyin order by name by default),
+    with the core enterprise, lead RM, branch, member count and limit use (clients.limits)."""
+    qs = limits.with_limit_use(with_member_count(
         GroupClient.objects.for_user(user).select_related("core_enterprise", "lead_rm__profile", "branch")
-    ).order_by("name", "pk")
-    return GroupClientFilterSet(filters or {}, queryset=qs).qs
+    ))
+    return GroupClientFilterSet(filters or {}, queryset=GROUP_SORTING.order(qs), user=user).qs
+
+
+@dataclass(frozen=True)
+class ListTotals:
+    count: int
+    unified_limit: Decimal
+
+
+def group_client_totals(queryset) -> ListTotals:
+    """The filtered list's count and the sum of its unified limits (one aggregate query, any size)."""
+    totals = queryset.order_by().aggregate(n=Count("pk"), limit=Coalesce(Sum("unified_credit_limit"), ZERO))
+    return ListTotals(totals["n"], totals["limit"])
 
 
 def group_in_reach_get(*, user, pk: int, detail: bool = False) -> GroupClient:
@@ -78,6 +93,10 @@ class TreeNode:
     is_client: bool = False
     uscc: str = ""
     children: list[TreeNode] = field(default_factory=list)
+    # The share the group controls in total (the member table's "controlled share"; enterprises only).
+    controlled: Decimal | None = None
+    # The actual controller: a person who controls the core, or the core itself when no person does.
+    controller: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -114,7 +133,8 @@ def group_control_tree(*, group: GroupClient, members=None) -> TreeNode:
     by_enterprise = {}
     for m in members:
         e = m.enterprise
-        by_enterprise[e.pk] = TreeNode("enterprise", e.pk, e.name, m.via_share, m.reason, e.is_client, e.uscc)
+        by_enterprise[e.pk] = TreeNode("enterprise", e.pk, e.name, m.via_share, m.reason, e.is_client, e.uscc,
+                                       controlled=m.controlled_share)
     core_pk = group.core_enterprise_id
     root = by_enterprise.get(core_pk) or TreeNode(
         "enterprise", core_pk, group.core_enterprise.name, None, "core", group.core_enterprise.is_client,
@@ -131,10 +151,12 @@ def group_control_tree(*, group: GroupClient, members=None) -> TreeNode:
         .order_by("-share_pct")
     )
     tops = [
-        TreeNode("person", link.parent_person.pk, link.parent_person.name, None, link.control_type)
+        TreeNode("person", link.parent_person.pk, link.parent_person.name, None, link.control_type,
+                 controller=link.share_pct > MAJORITY or link.control_type in CONTROL_TYPES)
         for link in controllers
         if link.parent_person is not None  # the filter above guarantees it; this tells the type checker
     ]
+    root.controller = not any(top.controller for top in tops)
     if tops:
         root.share = None
         for link, top in zip(controllers, tops, strict=True):
@@ -156,19 +178,18 @@ class KeyFigures:
 
     @property
     def limit_used_pct(self) -> Decimal | None:
-        if not self.limit:
-            return None
-        return (self.loans / self.limit * 100).quantize(Decimal("0.1"))
+        return limits.used_pct(self.loans, self.limit)
+
+    @property
+    def limit_level(self) -> str:
+        """`near`, `over` or "" (clients.limits: the one rule of the 360 page, the lists and the landing)."""
+        return limits.level(self.limit_used_pct, loans=self.loans)
 
 
 def group_key_figures(*, group: GroupClient) -> KeyFigures:
     """Deposits and loans of all members at each account's latest balance, against the limit (1 query)."""
-    latest_date = (
-        AccountBalance.objects.filter(account=OuterRef("account")).order_by("-date").values("date")[:1]
-    )
     totals = (
-        AccountBalance.objects.filter(account__enterprise__memberships__group=group)
-        .filter(date=Subquery(latest_date))
+        limits.latest_member_balances(group)
         .aggregate(
             deposits=Coalesce(Sum("balance", filter=Q(account__kind__in=DEPOSIT_KINDS)), ZERO),
             loans=Coalesce(Sum("balance", filter=Q(account__kind__in=CREDIT_KINDS)), ZERO),
@@ -211,19 +232,15 @@ from core.history import change_history  # noqa: E402,F401  (the pages' history,
 
 
 def enterprise_list(*, user, filters: dict | None = None):
-    """The user's enterprises, filtered, with branch and RM (one query per page).
+    """The user's enterprises, filtered and sorted (core.sorting), with branch and RM (one query per page).
 
     No DISTINCT: scoping filters by `pk IN (...)` subqueries, the search reads the enterprise's own
     columns, and the group filter joins memberships, unique per (group, enterprise), so no filter can
     repeat a row. (A DISTINCT over every column made PostgreSQL sort the whole table to count a page.)"""
-    from clients.filtersets import EnterpriseFilterSet
+    from clients.filtersets import ENTERPRISE_SORTING, EnterpriseFilterSet
 
-    qs = (
-        Enterprise.objects.for_user(user)
-        .select_related("branch", "rm__profile")
-        .order_by("name", "pk")
-    )
-    return EnterpriseFilterSet(filters or {}, queryset=qs, user=user).qs
+    qs = Enterprise.objects.for_user(user).select_related("branch", "rm__profile")
+    return EnterpriseFilterSet(filters or {}, queryset=ENTERPRISE_SORTING.order(qs), user=user).qs
 
 
 def enterprise_financials(*, enterprise: Enterprise, limit: int = 12):

@@ -20,7 +20,12 @@ from django.views.generic import FormView, ListView, TemplateView
 from clients import access, approvals, selectors, services
 from clients import mixins as clients_mixins
 from clients.counterparty import panels_for
-from clients.filtersets import EnterpriseFilterSet, GroupClientFilterSet
+from clients.filtersets import (
+    ENTERPRISE_SORTING,
+    GROUP_SORTING,
+    EnterpriseFilterSet,
+    GroupClientFilterSet,
+)
 from clients.forms import (
     ControlLinkForm,
     EnterpriseForm,
@@ -34,9 +39,15 @@ from clients.forms import (
 )
 from clients.mixins import ObjectFirstMixin
 from clients.models import ChangeRequest, ControlLink, Enterprise, GroupClient
+from clients.tree_chart import control_tree_chart
+from clients.tree_chart import controllers as tree_controllers
 from core.history import change_history
 from core.htmx import HtmxTemplateMixin
-from core.permissions import ClientEditorRequiredMixin, LimitSetterRequiredMixin
+from core.permissions import (
+    ClientEditorRequiredMixin,
+    LimitSetterRequiredMixin,
+    RequestParticipantRequiredMixin,
+)
 from core.views import EditorFormMixin, ServiceFormMixin, query_without_page
 from staff.scope import scope_for
 
@@ -48,6 +59,9 @@ MEMBER_PAGE_SIZE = 50
 
 
 class GroupListView(HtmxTemplateMixin, ListView):
+    """The user's groups: filters (clients.filtersets), sortable columns (core.sorting), a totals row
+    over the whole filtered list (its one aggregate query also counts the pages) and limit use."""
+
     template_name = "clients/group_list.html"
     partial_template_name = "clients/partials/group_table.html"
     paginate_by = PAGE_SIZE
@@ -56,10 +70,18 @@ class GroupListView(HtmxTemplateMixin, ListView):
     def get_queryset(self):
         return selectors.group_client_list(user=self.request.user, filters=self.request.GET)
 
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        self.totals = selectors.group_client_totals(queryset)
+        paginator = super().get_paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
+        paginator.count = self.totals.count  # the totals query counted the rows already
+        return paginator
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["filter_form"] = GroupClientFilterSet(self.request.GET).form
+        ctx["filter_form"] = GroupClientFilterSet(self.request.GET, user=self.request.user).page_form()
         ctx["query"] = query_without_page(self.request)
+        ctx["sort"] = GROUP_SORTING.state(self.request)
+        ctx["totals"] = self.totals
         ctx["can_edit"] = scope_for(self.request.user).can_edit_clients
         return ctx
 
@@ -77,10 +99,12 @@ class EnterpriseListView(HtmxTemplateMixin, ListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        form = EnterpriseFilterSet(self.request.GET).form
+        form = EnterpriseFilterSet(self.request.GET, user=self.request.user).form
         form.fields.pop("group", None)
+        form.fields.pop("sort", None)
         ctx["filter_form"] = form
         ctx["query"] = query_without_page(self.request)
+        ctx["sort"] = ENTERPRISE_SORTING.state(self.request)
         ctx["can_edit"] = scope_for(self.request.user).can_edit_clients
         ctx["lookup_form"] = RegistryLookupForm()
         return ctx
@@ -120,7 +144,8 @@ class GroupDetailView(HtmxTemplateMixin, GroupObjectMixin, TemplateView):
         ctx.update(
             figures=selectors.group_key_figures(group=group),
             tree=tree,
-            tree_data=tree.as_dict(),
+            tree_data=control_tree_chart(tree),
+            controllers=tree_controllers(tree),
             member_page=Paginator(members, MEMBER_PAGE_SIZE).get_page(self.request.GET.get("mpage")),
             member_total=len(members),
             financials=list(selectors.enterprise_latest_financials(enterprise_ids=[group.core_enterprise_id])),
@@ -504,7 +529,7 @@ class GroupTransferView(TransferCreateMixin, GroupObjectMixin, FormView):
         return {"branch": g.branch_id, "lead_rm": g.lead_rm_id, "team": [u.pk for u in g.team.all()]}
 
 
-class ChangeRequestListView(TemplateView):
+class ChangeRequestListView(RequestParticipantRequiredMixin, TemplateView):
     """Requests waiting for the user's approval, the user's own, and the others of their reach."""
 
     template_name = "clients/request_list.html"
@@ -526,7 +551,7 @@ class ChangeRequestObjectMixin:
         return self._request_object
 
 
-class ChangeRequestDetailView(ChangeRequestObjectMixin, TemplateView):
+class ChangeRequestDetailView(RequestParticipantRequiredMixin, ChangeRequestObjectMixin, TemplateView):
     template_name = "clients/request_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -543,7 +568,7 @@ class ChangeRequestDetailView(ChangeRequestObjectMixin, TemplateView):
         return ctx
 
 
-class ChangeRequestDecisionView(ChangeRequestObjectMixin, View):
+class ChangeRequestDecisionView(RequestParticipantRequiredMixin, ChangeRequestObjectMixin, View):
     """POST approve, reject or cancel."""
 
     def post(self, request, pk, decision):

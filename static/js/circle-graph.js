@@ -1,18 +1,20 @@
-// Draws a group's circle with ECharts (force layout). The data comes from the page (json_script):
-// nodes coloured by role, sized by flow volume with the group, clients filled and prospects hollow,
-// membership edges from the core and guarantee edges (dashed arrows, guarantor -> borrower).
+// Draws a group's circle with ECharts. The data comes from the page (json_script, built by
+// circles/selectors.py circle_graph): every node has fixed coordinates (the core in the middle, one
+// sector of rings per role, see circles/graph_layout.py), so the same circle always looks the same.
+// One colour per role (the palette comes with the data, and the legend shows it), clients filled and
+// prospects hollow, size by flow volume with the group; membership edges from the core, guarantee
+// edges dashed with an arrow (guarantor -> borrower). Only the important nodes carry a label (the core,
+// guarantee parties, the largest volumes); a label that would cover another is hidden, every name is
+// whole in its tooltip. The chart fills its card and follows the window's size.
 // Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
 (function () {
   "use strict";
 
-  var COLOURS = {
-    core: "#b3261e", subsidiary: "#0b5cad", affiliate: "#6b46c1", supplier: "#2f855a",
-    distributor: "#dd6b20", customer: "#d69e2e", partner: "#319795", investee: "#805ad5",
-    guarantor: "#c53030", outside: "#a0aec0"
-  };
+  var GUARANTEE = "#4a5568";
+  var safe = window.CrmSafe;
 
-  function fmt(n) {
-    return n === null || n === undefined ? "—" : Number(n).toLocaleString(undefined, { maximumFractionDigits: 0 });
+  function separator() {
+    return (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0 ? "：" : ": ";
   }
 
   function draw(el) {
@@ -20,84 +22,131 @@
     if (!source || !window.echarts) { return; }
     var data = JSON.parse(source.textContent);
     var labels = data.labels || {};
+    var palette = data.palette || {};
+    var present = {};
+    data.nodes.forEach(function (n) { present[n.category] = true; });
     var catIndex = {};
-    var catLabel = {};
-    var categories = data.categories.map(function (c, i) {
+    var categories = data.categories.filter(function (c) { return present[c.name]; }).map(function (c, i) {
       catIndex[c.name] = i;
-      catLabel[c.name] = c.label;
-      return { name: c.label, itemStyle: { color: COLOURS[c.name] || "#718096" } };
+      return { name: c.label, itemStyle: { color: palette[c.name] || "#718096" } };
     });
+    var byId = {};
     var maxVolume = 0;
-    data.nodes.forEach(function (n) { if (n.volume && n.volume > maxVolume) { maxVolume = n.volume; } });
-
-    var nodes = data.nodes.map(function (n) {
-      var colour = COLOURS[n.category] || "#718096";
-      var size = n.core ? 46 : 12 + (maxVolume > 0 && n.volume ? 34 * Math.sqrt(n.volume / maxVolume) : 0);
-      return {
-        id: n.id,
-        name: n.name,
-        category: catIndex[n.category],
-        symbolSize: size,
-        fixed: !!n.core,
-        x: n.core ? el.clientWidth / 2 : undefined,
-        y: n.core ? el.clientHeight / 2 : undefined,
-        // Clients of the bank are solid; prospects are hollow with a coloured ring.
-        itemStyle: n.is_client
-          ? { color: colour, borderColor: "#fff", borderWidth: 1 }
-          : { color: "#fff", borderColor: colour, borderWidth: 3 },
-        label: { show: !!n.core || size > 30 },
-        raw: n
-      };
+    data.nodes.forEach(function (n) {
+      byId[n.id] = n;
+      if (n.volume && n.volume > maxVolume) { maxVolume = n.volume; }
     });
-    var links = data.edges.map(function (e) {
+    var crowded = data.nodes.length > 60;
+
+    function size(n) {
+      if (n.core) { return crowded ? 34 : 44; }
+      var least = crowded ? 8 : 12;
+      var spread = crowded ? 18 : 26;
+      return least + (maxVolume > 0 && n.volume ? spread * Math.sqrt(n.volume / maxVolume) : 0);
+    }
+
+    function nodes(aspect) {
+      return data.nodes.map(function (n) {
+        var colour = palette[n.category] || "#718096";
+        var x = n.x * aspect;
+        var side = n.core ? "bottom" : (Math.abs(x) < 0.25 * aspect ? (n.y < 0 ? "top" : "bottom") : (x > 0 ? "right" : "left"));
+        return {
+          id: n.id,
+          name: n.name,
+          x: x,
+          y: n.y,
+          category: catIndex[n.category],
+          symbolSize: size(n),
+          // Clients of the bank are solid; prospects are hollow with a ring in the role's colour.
+          itemStyle: n.is_client
+            ? { color: colour, borderColor: "#fff", borderWidth: 1 }
+            : { color: "#fff", borderColor: colour, borderWidth: 3 },
+          label: { show: !!n.important, position: side, fontWeight: n.core ? "bold" : "normal" },
+          emphasis: { label: { show: true } }
+        };
+      });
+    }
+
+    var links = data.edges.map(function (e, i) {
       if (e.kind === "guarantee") {
         return {
-          source: e.source, target: e.target, raw: e,
-          lineStyle: { type: "dashed", color: COLOURS.guarantor, width: 1.5, curveness: 0.2 },
+          source: e.source, target: e.target, edge: i, raw: { kind: e.kind },
+          lineStyle: { type: "dashed", color: GUARANTEE, width: 1.5, curveness: 0.25, opacity: 0.9 },
           symbol: ["none", "arrow"]
         };
       }
-      return { source: e.source, target: e.target, raw: e, lineStyle: { color: "#cbd2d9", width: 1 } };
+      return { source: e.source, target: e.target, edge: i, raw: { kind: e.kind }, lineStyle: { color: "#cbd2d9", width: 0.8, opacity: 0.7 } };
     });
 
-    var safe = window.CrmSafe;
+    function tooltip(p) {
+      var sep = separator();
+      if (p.dataType === "edge") {
+        var e = data.edges[p.data.edge];
+        return e && e.kind === "guarantee"
+          ? safe.tooltip(labels.guarantee + sep + e.amount_text, [e.names])
+          : "";
+      }
+      var n = byId[p.data.id];
+      if (!n) { return ""; }
+      var lines = [n.uscc, n.is_client ? labels.client : labels.prospect, labels.roles + sep + n.roles_text];
+      if (n.volume !== null) {
+        lines.push(labels.volume + sep + n.volume_text);
+        lines.push(labels.flows + sep + n.flow_count);
+      }
+      return safe.tooltip(n.name, lines);
+    }
+
     var chart = window.echarts.init(el);
-    chart.setOption({
-      tooltip: {
-        formatter: function (p) {
-          if (p.dataType === "edge") {
-            var e = p.data.raw;
-            return e.kind === "guarantee" ? safe.tooltip(labels.guarantee, [fmt(e.amount) + " " + safe.text(e.currency)]) : "";
-          }
-          var n = p.data.raw;
-          var roles = n.roles.map(function (r) { return catLabel[r] || r; }).join(", ");
-          var lines = [n.uscc, (n.is_client ? labels.client : labels.prospect), labels.roles + ": " + roles];
-          if (n.volume !== null) {
-            lines.push(labels.volume + ": " + fmt(n.volume));
-            lines.push(labels.flows + ": " + n.flow_count);
-          }
-          return safe.tooltip(n.name, lines);
-        }
-      },
-      legend: [{ data: categories.map(function (c) { return c.name; }), top: 0, type: "scroll" }],
-      series: [{
-        type: "graph",
-        layout: "force",
-        roam: true,
-        draggable: true,
-        categories: categories,
-        data: nodes,
-        links: links,
-        edgeSymbolSize: 8,
-        force: { repulsion: 160, edgeLength: [60, 160], gravity: 0.08 },
-        label: { position: "right", fontSize: 11, formatter: function (p) { return safe.label(p.name); } },
-        emphasis: { focus: "adjacency" }
-      }]
+
+    function render() {
+      var aspect = Math.max(0.8, Math.min(2.4, el.clientWidth / Math.max(1, el.clientHeight)));
+      chart.setOption({
+        animation: false,
+        tooltip: { confine: true, formatter: tooltip },
+        legend: [{ data: categories.map(function (c) { return c.name; }), top: 0, left: "center", type: "scroll",
+                   itemGap: 14, textStyle: { fontSize: 12 } }],
+        series: [{
+          type: "graph",
+          layout: "none",
+          top: 44, bottom: 24, left: 90, right: 90,
+          roam: true,
+          scaleLimit: { min: 0.5, max: 6 },
+          draggable: false,
+          categories: categories,
+          data: nodes(aspect),
+          links: links,
+          edgeSymbolSize: 8,
+          label: {
+            fontSize: crowded ? 11 : 12,
+            color: "#1f2933",
+            width: crowded ? 96 : 120,
+            overflow: "truncate",
+            ellipsis: "…",
+            textBorderColor: "#fff",
+            textBorderWidth: 2,
+            formatter: function (p) { return safe.label(p.name); }
+          },
+          labelLayout: { hideOverlap: true },
+          emphasis: { focus: "adjacency", label: { show: true } }
+        }]
+      }, true);
+    }
+
+    render();
+    var pending = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () { chart.resize(); render(); }, 150);
     });
-    window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function init() {
     document.querySelectorAll("[data-source='circle-graph-data']").forEach(draw);
-  });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();

@@ -1,58 +1,231 @@
 // Draws the control tree of a group 360 page with ECharts. The data comes from the page itself
-// (json_script), so the chart and the nested list always show the same tree.
+// (json_script, built by clients/tree_chart.py), so the chart, its text alternative and the member
+// table show the same tree and the same shares, formatted once on the server.
+//
+// Reading it: left to right, the group, the persons who hold the core (the actual controller marked),
+// the core and what it invests in. Each label starts with the share its shareholder (the node to its
+// left) holds. The chart is sized to the tree: one row per visible entity, one column per level, and
+// scrolls inside its card when the tree is larger than the card. Long names are cut to the column
+// (the tooltip has them whole). A click on an entity shows or hides what it invests in; the buttons
+// above open every level or go back to the first one.
 // Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
 (function () {
   "use strict";
 
-  function share(node) {
-    return node.share_pct === null || node.share_pct === undefined ? "" : node.share_pct.toFixed(2) + "%";
+  var ROW = 24;              // px between two rows of the tree: a 12 px label and its gap
+  var PAD = 16;              // px above and below the tree
+  var MAX_LABEL = 230;       // px of a label at most
+  var MIN_LABEL = 110;       // px of a label at least; below that the chart scrolls sideways
+  var GAP = 30;              // px between a node and the label of the next column
+  var FIRST_VIEW_ROWS = 40;  // the first view opens as many levels as fit in about this many rows
+
+  var COLOURS = { group: "#1f2933", person: "#6b46c1", core: "#b3261e", client: "#2f855a", prospect: "#b7791f" };
+  var CONTROLLER_RING = "#d69e2e";
+
+  var safe = window.CrmSafe;
+
+  function colour(n) {
+    if (n.kind === "person") { return COLOURS.person; }
+    if (n.kind === "group") { return COLOURS.group; }
+    if (n.core) { return COLOURS.core; }
+    return n.is_client ? COLOURS.client : COLOURS.prospect;
   }
 
-  function label(node) {
-    var pct = share(node);
-    return window.CrmSafe.label(node.name) + (pct ? " " + pct : "");
+  function walk(node, depth, visit) {
+    visit(node, depth);
+    node.children.forEach(function (c) { walk(c, depth + 1, visit); });
   }
 
-  function convert(node) {
-    var colour = node.kind === "person" ? "#6b46c1" : node.kind === "group" ? "#b3261e" : node.is_client ? "#2f855a" : "#b7791f";
-    return {
-      name: label(node),
-      value: node.share_pct,
-      symbol: node.kind === "person" ? "diamond" : node.kind === "group" ? "rect" : "circle",
-      symbolSize: node.kind === "enterprise" ? 9 : 12,
-      itemStyle: { color: colour, borderColor: colour },
-      raw: { name: node.name, share: share(node) },
-      children: (node.children || []).map(convert)
-    };
+  function countBelow(node) {
+    var n = 0;
+    walk(node, 0, function () { n += 1; });
+    return n - 1;
+  }
+
+  /** Levels and rows of the tree as shown (closed nodes hide their children). ECharts' tree layout puts
+   * two cousins twice as far apart as two siblings, so a change of parent between two consecutive
+   * leaves costs two rows. */
+  function measure(root) {
+    var levels = 0;
+    var rows = 0;
+    var lastParent = null;
+    (function visit(node, parent, depth) {
+      levels = Math.max(levels, depth + 1);
+      if (!node.open || !node.children.length) {
+        rows += lastParent === null ? 1 : (lastParent === parent ? 1 : 2);
+        lastParent = parent;
+        return;
+      }
+      node.children.forEach(function (c) { visit(c, node, depth + 1); });
+    })(root, null, 0);
+    return { levels: levels, rows: rows };
+  }
+
+  /** Opens the first `limit` levels. */
+  function openTo(root, limit) {
+    walk(root, 0, function (node, depth) { node.open = depth + 1 < limit; });
+  }
+
+  /** The first view: the core's own investments at least, then as many more levels as fit. */
+  function firstView(root, levels) {
+    var coreDepth = 1;
+    walk(root, 0, function (node, depth) { if (node.core) { coreDepth = depth; } });
+    var limit = Math.min(levels, coreDepth + 2);
+    for (var next = limit + 1; next <= levels; next++) {
+      openTo(root, next);
+      if (measure(root).rows > FIRST_VIEW_ROWS) { break; }
+      limit = next;
+    }
+    openTo(root, limit);
+  }
+
+  function separator() {
+    return (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0 ? "：" : ": ";
   }
 
   function draw(el) {
     var source = document.getElementById(el.dataset.source);
     if (!source || !window.echarts) { return; }
-    var tree = JSON.parse(source.textContent);
-    var chart = window.echarts.init(el);
-    chart.setOption({
-      tooltip: {
-        trigger: "item",
-        triggerOn: "mousemove",
-        formatter: function (p) {
-          var raw = p.data && p.data.raw;
-          return raw ? window.CrmSafe.tooltip(raw.name, [raw.share]) : "";
-        }
-      },
-      series: [{
-        type: "tree",
-        data: [convert(tree)],
-        top: "4%", left: "12%", bottom: "4%", right: "28%",
-        initialTreeDepth: 3,
-        roam: true,
-        expandAndCollapse: true,
-        label: { position: "left", verticalAlign: "middle", align: "right", fontSize: 12 },
-        leaves: { label: { position: "right", verticalAlign: "middle", align: "left" } },
-        animationDuration: 300
-      }]
+    var data = JSON.parse(source.textContent);
+    var labels = data.labels || {};
+    var root = data.tree;
+    var byKey = {};
+    var keys = 0;
+    walk(root, 0, function (node) {
+      node.key = "n" + (keys++);
+      node.below = countBelow(node);
+      byKey[node.key] = node;
     });
-    window.addEventListener("resize", function () { chart.resize(); });
+    firstView(root, data.levels);
+
+    var scroller = el.parentElement;
+    var chart = window.echarts.init(el);
+    var labelWidth = MAX_LABEL;
+
+    function labelText(node) {
+      var parts = [];
+      if (node.controller) { parts.push("{ctl|" + safe.label(labels.controller) + "}"); }
+      if (node.share) { parts.push("{share|" + safe.label(node.share) + "}"); }
+      parts.push((node.core || node.kind !== "enterprise" ? "{strong|" : "{name|") + safe.label(node.name) + "}");
+      if (!node.open && node.children.length) { parts.push("{more|+" + node.below + "}"); }
+      return parts.join(" ");
+    }
+
+    function item(node) {
+      var shut = !node.open && node.children.length > 0;
+      var leaf = !node.open || !node.children.length;
+      var fill = colour(node);
+      var big = node.kind !== "enterprise" || node.core || node.controller;
+      return {
+        name: node.name,
+        key: node.key,
+        symbol: node.kind === "person" ? "diamond" : node.kind === "group" ? "rect" : "circle",
+        symbolSize: big ? 14 : 10,
+        itemStyle: {
+          color: shut ? "#fff" : fill,
+          borderColor: node.controller ? CONTROLLER_RING : fill,
+          borderWidth: node.controller ? 3 : (shut ? 2 : 1)
+        },
+        label: leaf
+          ? { position: "right", align: "left", formatter: labelText(node) }
+          : { position: "left", align: "right", formatter: labelText(node) },
+        children: node.open ? node.children.map(item) : []
+      };
+    }
+
+    function render() {
+      var shape = measure(root);
+      var available = Math.max(320, scroller.clientWidth);
+      var columns = Math.max(1, shape.levels - 1);
+      // Widest labels that fit: root label + (columns) column gaps + last labels = available.
+      labelWidth = Math.floor((available - 2 * PAD - columns * GAP) / (columns + 2));
+      labelWidth = Math.max(MIN_LABEL, Math.min(MAX_LABEL, labelWidth));
+      var column = labelWidth + GAP;
+      var width = Math.max(available, 2 * PAD + 2 * labelWidth + columns * column);
+      var height = Math.max(160, shape.rows * ROW + 2 * PAD);
+      el.style.width = width > available ? width + "px" : "";
+      el.style.height = height + "px";
+      chart.resize();
+      chart.setOption({
+        animation: false,
+        tooltip: {
+          trigger: "item",
+          triggerOn: "mousemove",
+          confine: true,
+          formatter: function (p) {
+            var node = p.data && byKey[p.data.key];
+            if (!node) { return ""; }
+            var sep = separator();
+            var lines = [node.what];
+            if (node.controller) { lines.push(labels.controller); }
+            if (node.uscc) { lines.push(labels.uscc + sep + node.uscc); }
+            if (node.share) { lines.push(labels.share + sep + node.share); }
+            if (node.controlled) { lines.push(labels.controlled + sep + node.controlled); }
+            if (node.children.length) {
+              lines.push(node.open ? labels.open : String(labels.hidden).replace("%(n)s", node.below));
+            }
+            return safe.tooltip(node.name, lines);
+          }
+        },
+        series: [{
+          type: "tree",
+          orient: "LR",
+          data: [item(root)],
+          top: PAD, bottom: PAD,
+          left: PAD + labelWidth, right: PAD + labelWidth,
+          roam: false,
+          expandAndCollapse: false,
+          initialTreeDepth: -1,
+          lineStyle: { color: "#9aa5b1", width: 1, curveness: 0.5 },
+          label: {
+            fontSize: 12,
+            lineHeight: 16,
+            width: labelWidth,
+            overflow: "truncate",
+            ellipsis: "…",
+            color: "#1f2933",
+            rich: {
+              name: {},
+              strong: { fontWeight: "bold" },
+              share: { color: "#0b5cad", fontWeight: "bold" },
+              ctl: { color: "#fff", backgroundColor: "#6b46c1", borderRadius: 3, padding: [1, 4] },
+              more: { color: "#0b5cad", fontWeight: "bold" }
+            }
+          },
+          emphasis: { focus: "none" }
+        }]
+      }, true);
+    }
+
+    chart.on("click", function (p) {
+      var node = p.data && byKey[p.data.key];
+      if (!node || !node.children.length) { return; }
+      node.open = !node.open;
+      render();
+    });
+
+    var controls = document.querySelector("[data-tree-controls='" + el.id + "']");
+    if (controls) {
+      controls.addEventListener("click", function (event) {
+        var action = event.target.closest("[data-tree-action]");
+        if (!action) { return; }
+        if (action.dataset.treeAction === "expand") {
+          openTo(root, data.levels);
+        } else {
+          var coreDepth = 1;
+          walk(root, 0, function (node, depth) { if (node.core) { coreDepth = depth; } });
+          openTo(root, coreDepth + 2);
+        }
+        render();
+      });
+    }
+
+    var pending = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(render, 150);
+    });
+    render();
   }
 
   function init() {

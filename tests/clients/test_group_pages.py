@@ -131,7 +131,7 @@ def test_360_page_shows_header_figures_tree_members_and_history(bank, client_as)
     body = r.content.decode()
     assert group.get_tier_display() in body and bank.gy1.name in body
     assert 'id="key-figures"' in body and "5,000,000,000" in body
-    assert '<ul class="tree">' in body and "60.00 %" in body
+    assert '<ul class="tree">' in body and "60.00%" in body
     assert 'id="control-tree-data"' in body
     assert "js/control-tree.js" in body and "vendor/echarts/echarts.min.js" in body
     assert r.context["member_total"] == 3
