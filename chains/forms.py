@@ -10,7 +10,7 @@ from chains.filtersets import TIER_CHOICES
 from chains.selectors import Period, default_period
 from clients.fields import EnterpriseCodeField
 from core.dates import BusinessDateField
-from core.forms import UserFormMixin
+from core.forms import AmountField, UserFormMixin
 
 MAX_PERIOD_DAYS = 5 * 366
 
@@ -63,3 +63,22 @@ class ChainLinkConfirmForm(forms.Form):
     tier = forms.TypedChoiceField(label=_("Tier"), choices=TIER_CHOICES, coerce=int, required=False,
                                   empty_value=None)
     goods = forms.CharField(label=_("Goods"), max_length=200, required=False)
+
+
+class DetectionSettingsForm(forms.Form):
+    """Head office's detection thresholds; the volume is typed the way amounts are read (125万, 1.5亿)."""
+
+    min_volume = AmountField(label=_("Minimum volume"), max_digits=18, decimal_places=2, min_value=0,
+                             help_text=_("Total payments between the two enterprises in the period."))
+    min_payments = forms.IntegerField(label=_("Minimum number of payments"), min_value=1, max_value=100000)
+    min_months = forms.IntegerField(label=_("Minimum months active"), min_value=1, max_value=60,
+                                    help_text=_("Distinct calendar months with at least one payment."))
+
+
+class QueuePageForm(forms.Form):
+    """The review queue's page number (`?page=`): anything but a sensible number is the first page."""
+
+    page = forms.IntegerField(min_value=1, max_value=10**9, required=False)
+
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1

@@ -1,5 +1,8 @@
 """The chain (链): supply-chain links of a group client and the fund and information flows on them."""
 
+from __future__ import annotations
+
+from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -42,6 +45,12 @@ class ChainLink(models.Model):
     goods = models.CharField(_("goods"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=LinkStatus.choices, default=LinkStatus.DECLARED)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # What detection saw of the pair in its period (payments buyer -> supplier), written by
+    # chains.services.chain_links_detect when it proposes or refreshes a detected link; the review
+    # queue ranks by volume. Zero on links nobody detected.
+    volume = models.DecimalField(_("detected volume"), max_digits=20, decimal_places=2, default=0)
+    payment_count = models.PositiveIntegerField(_("detected payments"), default=0)
+    months_active = models.PositiveSmallIntegerField(_("months active"), default=0)
     history = HistoricalRecords()
 
     objects = ChainLinkQuerySet.as_manager()
@@ -50,6 +59,10 @@ class ChainLink(models.Model):
         verbose_name = _("chain link")
         verbose_name_plural = _("chain links")
         ordering = ["group", "tier"]
+        indexes = [
+            # The review queue: a group's detected links by volume, largest first.
+            models.Index(fields=["group", "status", "-volume", "id"], name="chainlink_queue"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "supplier", "buyer"], name="chainlink_unique",
@@ -122,6 +135,44 @@ class Flow(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.payer_id} -> {self.payee_id} {self.amount} {self.currency} {self.value_date}"
+
+
+class DetectionSettings(models.Model):
+    """Head office's thresholds for link detection: a pair of enterprises is proposed only when its
+    payments in the detection period reach all three. One row (pk 1), read by
+    `chains.services.chain_links_detect` and changed through `detection_settings_update` only."""
+
+    SINGLETON_PK = 1
+
+    min_volume = models.DecimalField(
+        _("minimum volume"), max_digits=18, decimal_places=2, default=Decimal("100000"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Total payments between the pair in the period, in yuan."),
+    )
+    min_payments = models.PositiveIntegerField(
+        _("minimum number of payments"), default=3, validators=[MinValueValidator(1), MaxValueValidator(100000)],
+    )
+    min_months = models.PositiveSmallIntegerField(
+        _("minimum months active"), default=2, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Distinct calendar months with at least one payment in the period."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("link detection settings")
+        verbose_name_plural = _("link detection settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="detectionsettings_singleton"),
+        ]
+
+    def __str__(self):
+        return str(_("Link detection settings"))
+
+    @classmethod
+    def current(cls) -> DetectionSettings:
+        """The stored thresholds, or the defaults (unsaved) before head office first sets them."""
+        return cls.objects.filter(pk=cls.SINGLETON_PK).first() or cls(pk=cls.SINGLETON_PK)
 
 
 # Link detection runs are recorded in core.JobRun under this job name, one run per group (the subject);

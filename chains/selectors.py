@@ -29,15 +29,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chains.filtersets import ChainLinkFilterSet
-from chains.models import LINK_DETECTION_JOB, ChainLink, LinkStatus
+from chains.models import LINK_DETECTION_JOB, ChainLink, DetectionSettings, LinkStatus
 from chains.sql import MEMBERS_CTE, TABLES, params
 from clients.models import GroupClient
+from core import money
 from core.jobs import last_refreshed
 from core.models import JobRun
 
@@ -80,7 +82,9 @@ def chain_link_list(*, user, filters: dict | None = None):
 
 # --- SQL --------------------------------------------------------------------------------------------------
 
-# One row per non-dismissed link of the group, with its metrics for the period. For each payment of
+# One row per declared or confirmed link of the group, with its metrics for the period (links awaiting
+# review are the queue's, ranked by the figures detection stored on them: however many there are, they
+# cost this statement nothing). For each payment of
 # the period, the latest invoice between the same pair on or before it is found by a LATERAL join on
 # PostgreSQL (correlated subqueries on SQLite, the no-server demo); the previous period's payments only
 # feed the trend and skip that lookup.
@@ -107,7 +111,8 @@ _DAYS = {
 _LINK_METRICS_SQL = (
     "WITH " + MEMBERS_CTE + """,
 links AS (
-    SELECT id, supplier_id, buyer_id FROM {link} WHERE group_id = %(group)s AND status <> %(dismissed)s
+    SELECT id, supplier_id, buyer_id FROM {link}
+    WHERE group_id = %(group)s AND status IN (%(declared)s, %(confirmed)s)
 ),
 pay AS (
     SELECT l.id AS link_id, f.amount, f.channel, f.value_date >= %(start)s AS in_period,
@@ -138,7 +143,7 @@ FROM {link} l
 JOIN {ent} s ON s.id = l.supplier_id
 JOIN {ent} b ON b.id = l.buyer_id
 LEFT JOIN agg a ON a.link_id = l.id
-WHERE l.group_id = %(group)s AND l.status <> %(dismissed)s
+WHERE l.group_id = %(group)s AND l.status IN (%(declared)s, %(confirmed)s)
 ORDER BY l.tier, COALESCE(a.volume, 0) DESC, l.id
 """.format(**TABLES)
 )
@@ -238,10 +243,16 @@ class ChainOverview:
     period: Period
     previous: Period
     links: list[LinkRow] = field(default_factory=list)  # declared and confirmed
-    detected: list[LinkRow] = field(default_factory=list)  # awaiting review
+    queue: Page | None = None  # one page of the detected links awaiting review, largest volume first
     concentration: Concentration | None = None
-    sankey: dict = field(default_factory=dict)
+    sankey: dict = field(default_factory=dict)  # ECharts data (json_script)
+    sankey_rows: list[SankeyRow] = field(default_factory=list)  # the same flows, for the table
     last_detection: JobRun | None = None  # the latest detection run, any status
+    thresholds: DetectionSettings | None = None
+
+    @property
+    def detected_count(self) -> int:
+        return self.queue.paginator.count if self.queue is not None else 0
 
 
 def _params(group_id: int, period: Period) -> dict:
@@ -255,7 +266,7 @@ def _vendor() -> str:
 
 
 def link_metrics(*, group: GroupClient, period: Period) -> list[LinkRow]:
-    """Every non-dismissed link of the group with its metrics for the period (one query)."""
+    """Every declared or confirmed link of the group with its metrics for the period (one query)."""
     with connection.cursor() as cursor:
         cursor.execute(LINK_METRICS_SQL[_vendor()], _params(group.pk, period))
         return [LinkRow(*row) for row in cursor.fetchall()]
@@ -268,56 +279,171 @@ def supplier_concentration(*, group: GroupClient, period: Period) -> Concentrati
         return Concentration(*cursor.fetchone())
 
 
-def sankey_data(*, group: GroupClient, links: list[LinkRow]) -> dict:
+# Columns of the Sankey: tiers of the chain, upstream left, the group (one node) in the middle.
+SANKEY_TOP = 12  # enterprises shown per column; the rest become one "others" node of that column
+CORE_NODE = "core"
+
+
+def _party_columns(row: LinkRow) -> tuple[int, int] | None:
+    """The chain tiers of a link's supplier and buyer: an upstream link (tier < 0) has its supplier at
+    the tier and its buyer one step nearer the core; a downstream link its buyer at the tier and its
+    supplier one step nearer. Group members sit at 0 whatever the link says."""
+    if row.tier < 0:
+        supplier, buyer = row.tier, row.tier + 1
+    elif row.tier > 0:
+        supplier, buyer = row.tier - 1, row.tier
+    else:
+        supplier = buyer = 0
+    return (0 if row.supplier_is_member else supplier), (0 if row.buyer_is_member else buyer)
+
+
+@dataclass
+class SankeyRow:
+    """One flow of the chart, for the table that says the same as the chart."""
+
+    source: str
+    source_tier: int
+    target: str
+    target_tier: int
+    amount: Decimal
+
+
+def tier_label(tier: int) -> str:
+    """The heading of a Sankey column / the table's tier cell."""
+    from django.utils.translation import gettext
+
+    if tier == 0:
+        return gettext("Group")
+    if tier < 0:
+        return gettext("Upstream tier %(n)d") % {"n": -tier}
+    return gettext("Downstream tier %(n)d") % {"n": tier}
+
+
+def sankey_data(*, group: GroupClient, links: list[LinkRow], top: int = SANKEY_TOP) -> dict:
     """ECharts Sankey nodes and edges from already-aggregated link rows (no query).
 
-    Group members collapse into one core node in the middle. Other enterprises appear once upstream
-    and once downstream at most (an enterprise that both sells to and buys from the group is two
-    nodes), so the graph stays acyclic as ECharts requires. Edges run supplier -> buyer, the way
-    goods go; their width is the money the buyer paid the supplier."""
-    core = "core"
-    nodes: dict[str, dict] = {core: {"name": core, "label": group.name, "side": "core"}}
-    edges: dict[tuple[str, str], float] = {}
+    Columns are chain tiers (-2, -1, the group, +1, +2; columns nobody occupies are left out): group
+    members collapse into one node in the middle, other enterprises appear once per tier they occupy,
+    so every edge runs left to right and the graph stays acyclic as ECharts requires. Edges run
+    supplier -> buyer, the way goods go; their width is the money the buyer paid the supplier. Each
+    column keeps its `top` enterprises by money through them; the rest are one "others" node. Nodes
+    carry `depth` (their column), `label` (the full name: the script shortens it and keeps it whole
+    in the tooltip) and the money as text in the page's unit (core.money).
 
-    def node(enterprise_id: int, name: str, is_member: bool, side: str) -> str:
-        if is_member:
-            return core
-        key = f"{side}:{enterprise_id}"
-        nodes.setdefault(key, {"name": key, "label": name, "side": side})
+    Returns {"nodes", "links", "columns", "rows"}: `rows` are SankeyRow for the table alternative."""
+    from django.utils.translation import ngettext
+
+    names: dict[str, str] = {CORE_NODE: group.name}
+    column_of: dict[str, int] = {CORE_NODE: 0}
+    raw: dict[tuple[str, str], Decimal] = {}
+
+    def node(enterprise_id: int, name: str, column: int) -> str:
+        if column == 0:
+            return CORE_NODE
+        key = f"{column}:{enterprise_id}"
+        names.setdefault(key, name)
+        column_of[key] = column
         return key
 
     for row in links:
-        if row.tier == 0 or row.volume <= 0:
+        if row.volume <= 0:
             continue
-        side = "up" if row.tier < 0 else "down"
-        source = node(row.supplier_id, row.supplier_name, row.supplier_is_member, side)
-        target = node(row.buyer_id, row.buyer_name, row.buyer_is_member, side)
-        if source == target:
-            continue
-        edges[(source, target)] = edges.get((source, target), 0.0) + float(row.volume)
-    # Two enterprises paying each other on the same side would make a cycle: keep the larger way.
-    for source, target in list(edges):
-        back = edges.get((target, source))
-        if back is not None and (source, target) in edges and back >= edges[(source, target)]:
-            del edges[(source, target)]
-    used = {key for pair in edges for key in pair} | {core}
+        supplier_col, buyer_col = _party_columns(row)
+        if supplier_col >= buyer_col:
+            continue  # a link whose parties do not run left to right (e.g. two members): not drawn
+        source = node(row.supplier_id, row.supplier_name, supplier_col)
+        target = node(row.buyer_id, row.buyer_name, buyer_col)
+        raw[(source, target)] = raw.get((source, target), Decimal(0)) + row.volume
+
+    # Keep the `top` busiest enterprises of each column; fold the others into one node per column.
+    through_in: dict[str, Decimal] = {}
+    through_out: dict[str, Decimal] = {}
+    for (source, target), value in raw.items():
+        through_out[source] = through_out.get(source, Decimal(0)) + value
+        through_in[target] = through_in.get(target, Decimal(0)) + value
+    by_column: dict[int, list[str]] = {}
+    for key in names:
+        if key != CORE_NODE:
+            by_column.setdefault(column_of[key], []).append(key)
+    rename: dict[str, str] = {}
+    for column, keys in by_column.items():
+        keys.sort(key=lambda k: (-max(through_in.get(k, 0), through_out.get(k, 0)), k))
+        folded = keys[top:]
+        if folded:
+            other = f"{column}:others"
+            names[other] = ngettext("%(n)d other", "%(n)d others", len(folded)) % {"n": len(folded)}
+            column_of[other] = column
+            rename.update({k: other for k in folded})
+    edges: dict[tuple[str, str], Decimal] = {}
+    for (source, target), value in raw.items():
+        pair = (rename.get(source, source), rename.get(target, target))
+        edges[pair] = edges.get(pair, Decimal(0)) + value
+
+    used = sorted({key for pair in edges for key in pair}, key=lambda k: (column_of[k], k))
+    columns = sorted({column_of[k] for k in used})
+    depth = {column: i for i, column in enumerate(columns)}
+    totals = {k: max(sum((v for (s, _t), v in edges.items() if s == k), Decimal(0)),
+                     sum((v for (_s, t), v in edges.items() if t == k), Decimal(0))) for k in used}
+    ordered = sorted(edges.items(), key=lambda item: (column_of[item[0][0]], -item[1], item[0]))
     return {
-        "nodes": [n for key, n in nodes.items() if key in used],
-        "links": [{"source": s, "target": t, "value": round(v, 2)} for (s, t), v in edges.items()],
+        "nodes": [
+            {"name": key, "label": names[key], "depth": depth[column_of[key]], "tier": column_of[key],
+             "side": "core" if key == CORE_NODE else ("up" if column_of[key] < 0 else "down"),
+             "text": money.table_figure(totals[key]), "exact": money.exact(totals[key])}
+            for key in used
+        ],
+        "links": [
+            {"source": s, "target": t, "value": float(v), "text": money.table_figure(v), "exact": money.exact(v)}
+            for (s, t), v in ordered
+        ],
+        "columns": [{"depth": depth[c], "tier": c, "label": tier_label(c)} for c in columns],
+        "rows": [SankeyRow(source=names[s], source_tier=column_of[s], target=names[t], target_tier=column_of[t],
+                           amount=v) for (s, t), v in ordered],
     }
 
 
-def chain_overview(*, group: GroupClient, period: Period) -> ChainOverview:
-    """Everything the chain page shows, in three queries whatever the data behind it."""
-    rows = link_metrics(group=group, period=period)
-    links = [r for r in rows if r.status in ACTIVE_STATUSES]
+QUEUE_PAGE_SIZE = 20
+
+
+def detected_queue(*, group: GroupClient, page=1, per_page: int = QUEUE_PAGE_SIZE) -> Page:
+    """One page of the group's detected links awaiting review, by detected volume (largest first),
+    with both parties: two queries (count, page) whatever the number of proposals, on the
+    `chainlink_queue` index. A page number out of range gives the nearest page."""
+    links = (
+        ChainLink.objects.filter(group_id=group.pk, status=LinkStatus.DETECTED)
+        .select_related("supplier", "buyer")
+        .only("id", "group_id", "tier", "status", "volume", "payment_count", "months_active",
+              "supplier__id", "supplier__name", "supplier__uscc", "supplier__is_client",
+              "buyer__id", "buyer__name", "buyer__uscc", "buyer__is_client")
+        .order_by("-volume", "id")
+    )
+    return Paginator(links, per_page).get_page(page)
+
+
+def chain_overview(*, group: GroupClient, period: Period, queue_page=1) -> ChainOverview:
+    """Everything the chain page shows, in a fixed number of queries whatever the data behind it: the
+    link metrics, the concentration, one page of the review queue (count and page), the latest
+    detection run and the thresholds."""
+    links = link_metrics(group=group, period=period)
+    sankey = sankey_data(group=group, links=links)
+    rows = sankey.pop("rows")
     return ChainOverview(
         group=group,
         period=period,
         previous=period.previous(),
         links=links,
-        detected=[r for r in rows if r.status == LinkStatus.DETECTED],
+        queue=detected_queue(group=group, page=queue_page),
         concentration=supplier_concentration(group=group, period=period),
-        sankey=sankey_data(group=group, links=links),
+        sankey=sankey,
+        sankey_rows=rows,
         last_detection=last_refreshed(LINK_DETECTION_JOB, subject=group),
+        thresholds=DetectionSettings.current(),
     )
+
+
+def detection_settings_history(limit: int = 10):
+    """The latest changes of the thresholds (core.history)."""
+    from core.history import change_history
+
+    row = DetectionSettings.objects.filter(pk=DetectionSettings.SINGLETON_PK).first()
+    return change_history(instance=row, limit=limit) if row is not None else []

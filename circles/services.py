@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -136,6 +136,42 @@ def circle_member_add(
     circle_member_check(member)
     save_with_history(member, user=user)
     return member
+
+
+@transaction.atomic
+def circle_members_join(*, user, members: Iterable[tuple[int, int, str, int | None]],
+                        source: str = CircleSource.DETECTED, reason: str = "") -> list[CircleMember]:
+    """Add partners to the circles of groups the user covers, many at once: (group id, enterprise id,
+    role, tier) rows. Idempotent: an enterprise already in the group's circle (in any role) is left as
+    it is, the group's core is never added, the first row for a pair wins. A fixed number of queries
+    whatever the number of rows; every new member gets its history row, authored by `user`.
+
+    Used by chains.services when a link is confirmed (the partner joins in the same transaction)."""
+    ensure_can_edit_clients(user)
+    wanted: dict[tuple[int, int], tuple[str, int | None]] = {}
+    for group_id, enterprise_id, role, tier in members:
+        wanted.setdefault((group_id, enterprise_id), (CircleRole(role).value, tier))
+    if not wanted:
+        return []
+    group_ids = {g for g, _e in wanted}
+    if set(GroupClient.objects.for_user(user).filter(pk__in=group_ids).values_list("pk", flat=True)) != group_ids:
+        raise PermissionDenied(_("You do not cover this group client."))
+    present = set(
+        CircleMember.objects.filter(group_id__in=group_ids, enterprise_id__in={e for _g, e in wanted})
+        .values_list("group_id", "enterprise_id")
+    )
+    skip = present | rules.core_pairs(wanted)
+    new = [CircleMember(group_id=g, enterprise_id=e, role=role, tier=tier, source=source)
+           for (g, e), (role, tier) in wanted.items() if (g, e) not in skip]
+    with transaction.atomic():  # a concurrent writer adding the same member refuses cleanly
+        try:
+            bulk_create_with_history(new, CircleMember, batch_size=5000, default_user=user,
+                                     default_change_reason=reason or None)
+        except IntegrityError:
+            raise ValidationError(
+                {"role": _("This enterprise already has this role in the circle.")}, code="duplicate_role"
+            ) from None
+    return new
 
 
 _EDITABLE = {"role", "tier", "source", "since", "note"}

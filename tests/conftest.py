@@ -133,3 +133,16 @@ def api_as():
         return api
 
     return _api
+
+
+@pytest.fixture
+def every_pair_detected(db):
+    """Link detection proposes every pair with a payment (thresholds at their floor): for tests whose
+    data has one payment per pair. The thresholds themselves are tested in tests/chains/test_thresholds.py."""
+    from decimal import Decimal
+
+    from chains.models import DetectionSettings
+
+    return DetectionSettings.objects.update_or_create(
+        pk=DetectionSettings.SINGLETON_PK, defaults={"min_volume": Decimal("0"), "min_payments": 1, "min_months": 1}
+    )[0]

@@ -1,42 +1,85 @@
-/* The chain page's Sankey: reads the data written by json_script next to each [data-sankey]
- * element and draws it with ECharts. Re-draws after htmx swaps the page body.
- * Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML. */
+/* The chain page's Sankey: reads the data written by json_script next to each [data-sankey] element
+ * (chains.selectors.sankey_data) and draws it with ECharts, one column per chain tier (upstream left,
+ * the group in the middle, downstream right). Re-draws after htmx swaps the page body.
+ *
+ * Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
+ * Long names are shortened on the chart and given whole in the tooltip. Amounts come pre-formatted in
+ * the page's unit (core.money: 万元 in Chinese, yuan in English); the unit is the element's data-unit. */
 (function () {
   "use strict";
   var COLORS = { up: "#0b5cad", core: "#b3261e", down: "#2f855a" };
+  var LABEL_CHARS = 12;
+  var TOP = 34, SIDE = 12, NODE_GAP = 14, ROW = 34, MIN_HEIGHT = 320;
 
-  function fmt(value) {
-    return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
+  function shorten(value) {
+    var chars = Array.from(CrmSafe.text(value));
+    return chars.length > LABEL_CHARS ? chars.slice(0, LABEL_CHARS - 1).join("") + "…" : chars.join("");
   }
 
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-sankey"));
     if (!source || !window.echarts) return;
-    var data = JSON.parse(source.textContent);
-    var labels = {};
     var safe = window.CrmSafe;
-    var nodes = data.nodes.map(function (n) {
-      labels[n.name] = n.label;
-      return { name: n.name, itemStyle: { color: COLORS[n.side] || "#888" } };
+    var unit = el.getAttribute("data-unit") || "";
+    var data = JSON.parse(source.textContent);
+    var byName = {};
+    var perDepth = {};
+    var lastDepth = 0;
+    data.nodes.forEach(function (n) {
+      byName[n.name] = n;
+      perDepth[n.depth] = (perDepth[n.depth] || 0) + 1;
+      lastDepth = Math.max(lastDepth, n.depth);
     });
-    var chart = echarts.getInstanceByDom(el) || echarts.init(el);
+    var tallest = Math.max.apply(null, Object.keys(perDepth).map(function (k) { return perDepth[k]; }));
+    el.style.height = Math.max(MIN_HEIGHT, TOP + 20 + tallest * ROW) + "px";
+
+    var nodes = data.nodes.map(function (n) {
+      var last = n.depth === lastDepth && lastDepth > 0;
+      return {
+        name: n.name,
+        depth: n.depth,
+        itemStyle: { color: COLORS[n.side] || "#888" },
+        label: { position: last ? "left" : "right" }
+      };
+    });
+    var chart = echarts.getInstanceByDom(el);
+    if (chart) { chart.resize(); } else { chart = echarts.init(el); }
+    var width = chart.getWidth();
+    var step = lastDepth > 0 ? (width - 2 * SIDE - 20) / lastDepth : 0;
+    var headings = data.columns.map(function (c) {
+      var x = SIDE + c.depth * step;
+      var align = c.depth === lastDepth && lastDepth > 0 ? "right" : "left";
+      return {
+        type: "text", left: align === "right" ? undefined : x, right: align === "right" ? SIDE : undefined, top: 6,
+        style: { text: safe.label(c.label), fill: "#555", font: "12px sans-serif" }
+      };
+    });
     chart.setOption({
+      graphic: headings,
       tooltip: {
         trigger: "item",
         formatter: function (p) {
           if (p.dataType === "edge") {
-            return safe.tooltip(labels[p.data.source] + " → " + labels[p.data.target], [fmt(p.data.value)]);
+            var s = byName[p.data.source], t = byName[p.data.target];
+            return safe.tooltip(s.label + " → " + t.label, [p.data.text + " " + unit, p.data.exact]);
           }
-          return safe.tooltip(labels[p.name], [p.value ? fmt(p.value) : ""]);
+          var n = byName[p.name];
+          return safe.tooltip(n.label, [n.text + " " + unit, n.exact]);
         }
       },
       series: [{
         type: "sankey",
         data: nodes,
-        links: data.links,
-        label: { formatter: function (p) { return safe.label(labels[p.name]); } },
+        links: data.links.map(function (l) { return { source: l.source, target: l.target, value: l.value, text: l.text, exact: l.exact }; }),
+        label: {
+          formatter: function (p) { return safe.label(shorten(byName[p.name].label)); },
+          fontSize: 12
+        },
+        labelLayout: { hideOverlap: true },
         nodeAlign: "justify",
-        left: 10, right: 160, top: 10, bottom: 10,
+        nodeGap: NODE_GAP,
+        layoutIterations: 32,
+        left: SIDE, right: SIDE + 20, top: TOP, bottom: 10,
         emphasis: { focus: "adjacency" },
         lineStyle: { color: "gradient", curveness: 0.5, opacity: 0.4 }
       }]
@@ -52,7 +95,7 @@
   window.addEventListener("resize", function () {
     document.querySelectorAll("[data-sankey]").forEach(function (el) {
       var chart = window.echarts && echarts.getInstanceByDom(el);
-      if (chart) chart.resize();
+      if (chart) { draw(el); }
     });
   });
 })();
