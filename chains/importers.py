@@ -10,9 +10,10 @@ CSV files on PostgreSQL take the COPY path (`FlowImporter.stage_file`): after th
 driver made (size, encoding, header), the raw file is streamed with `COPY ... FROM STDIN` into a TEMP
 table of text columns (row numbers from an identity column, in file order), and one
 `CREATE TABLE AS SELECT` normalises, casts and format-checks every row in SQL, counting the errors
-per row. Only the first rows with errors (up to the error cap) come back to Python, where the same
-pandas checks as the other paths name column and reason. No pandas and no Python loop touch the good
-rows, and memory stays flat whatever the file size. A file that PostgreSQL's CSV parser refuses
+per row. The rows it flags (values as people write them, `125万`, `付款`, `2026年11月22日`, or bad
+values) come back to Python in chunks, where the same pandas checks as the other paths read them
+(imports.checks): they are staged with their normalised values, or refused naming column and reason.
+No pandas and no Python loop touch the canonical rows, and memory stays flat whatever the file size. A file that PostgreSQL's CSV parser refuses
 (ragged or blank lines, mixed line endings) is left to the driver's pandas reader, which reports per row.
 
 XLSX files, API records and SQLite take the pandas path: each checked chunk goes into a TEMP staging
@@ -46,6 +47,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from chains.models import ChainLink, Channel, Flow, FlowKind, LinkStatus
 from circles.models import CircleMember
 from clients.importers import (
+    GROUP_COLUMN,
     codes_on_file,
     full_record_ids,
     resolve_code_column,
@@ -55,6 +57,7 @@ from clients.importers import (
 from clients.models import GroupMembership
 from core.dates import business_date_range
 from imports import checks
+from imports.columns import AMOUNT, CHOICE, CODE, DATE, INTEGER, TEXT, Column
 from imports.currencies import ISO_4217_ACTIVE
 from imports.engine import PREVIEW_ROWS, Importer
 from imports.errors import ErrorList, ImportResult
@@ -96,8 +99,51 @@ class FlowImporter(Importer):
     order = 10
     needs_source_system = True
     columns = Columns(
-        required=("payer", "payee", "amount", "currency", "value_date", "kind", "channel", "external_ref"),
-        optional=("source_system",),
+        required=(
+            Column("payer", "付款方统一社会信用代码", type=CODE,
+                   aliases=("付款方", "付款人", "付款单位", "付款方信用代码", "付款人统一社会信用代码",
+                            "付款单位统一社会信用代码", "payer_uscc", "payer credit code"),
+                   help=gettext_lazy("The paying enterprise's unified social credit code (18 characters); "
+                                     "it or the payee must be an enterprise you cover.")),
+            Column("payee", "收款方统一社会信用代码", type=CODE,
+                   aliases=("收款方", "收款人", "收款单位", "收款方信用代码", "收款人统一社会信用代码",
+                            "收款单位统一社会信用代码", "payee_uscc", "payee credit code"),
+                   help=gettext_lazy("The receiving enterprise's unified social credit code (18 characters).")),
+            Column("amount", "金额（元）", type=AMOUNT,
+                   aliases=("金额", "交易金额", "交易金额（元）", "发生额", "发生额（元）", "amount (CNY)",
+                            "amount_cny", "amount (yuan)"),
+                   help=gettext_lazy("A positive amount in yuan, at most 2 decimals: 1250000.00, 1,250,000, "
+                                     "125万 or 1.5亿."),
+                   example_en="1,250,000.00", example_zh="125万"),
+            Column("currency", "币种", type=TEXT, aliases=("币别", "货币", "交易币种"),
+                   help=gettext_lazy("ISO 4217 code (CNY, USD, EUR, ...) or its name (人民币, 美元, RMB, ¥); "
+                                     "empty means CNY."),
+                   example_en="CNY", example_zh="人民币"),
+            Column("value_date", "交易日期", type=DATE,
+                   aliases=("日期", "起息日", "发生日期", "业务日期", "交易日", "value date", "date"),
+                   help=gettext_lazy("Year first: 2026-11-22, 2026/11/22, 20261122 or 2026年11月22日."),
+                   example_en="2026-11-22", example_zh="2026年11月22日"),
+            Column("kind", "类型", type=CHOICE, choices=FlowKind,
+                   aliases=("流水类型", "业务类型", "交易类型", "flow kind"),
+                   synonyms={FlowKind.PAYMENT: ("收款", "支付", "转账", "pay"),
+                             FlowKind.INVOICE: ("开票",), FlowKind.ORDER: ("采购订单",),
+                             FlowKind.SHIPMENT: ("发运", "物流")},
+                   help=gettext_lazy("What the row records.")),
+            Column("channel", "结算渠道", type=CHOICE, choices=Channel,
+                   aliases=("渠道", "结算方式", "结算行"),
+                   synonyms={Channel.THIS_BANK: ("本行", "行内"), Channel.OTHER_BANK: ("他行", "跨行")},
+                   help=gettext_lazy("Whether the money moved through this bank or another bank.")),
+            Column("external_ref", "业务流水号", type=TEXT,
+                   aliases=("流水号", "交易流水号", "外部编号", "参考号", "reference", "external reference", "ref"),
+                   help=gettext_lazy("The row's reference in the source system (at most 100 characters); "
+                                     "importing the same reference again creates nothing."),
+                   example_en="EXAMPLE-0001"),
+        ),
+        optional=(
+            Column("source_system", "来源系统", type=TEXT, aliases=("数据来源", "来源", "source"),
+                   help=gettext_lazy("Optional: an active source system's code; empty cells take the source "
+                                     "chosen on the upload page.")),
+        ),
     )
 
     @property
@@ -139,12 +185,10 @@ class FlowImporter(Importer):
                 cursor.execute(f"DROP TABLE IF EXISTS {RAW}")
                 return False
             cursor.execute(f"DROP TABLE {STAGE}")
-            result.total_rows, bad_rows, error_count = self._stage_raw(cursor, names)
+            result.total_rows, bad_rows, _error_count = self._stage_raw(cursor, names)
             self._preview(cursor, names, result)
-            if bad_rows:
-                self._report_format_errors(cursor, names, error_count, result.errors)
-                cursor.execute(f"DELETE FROM {STAGE} WHERE nerr > 0")
-            self.staged = result.total_rows - bad_rows
+            restaged = self._recheck_flagged(cursor, names, result.errors) if bad_rows else 0
+            self.staged = result.total_rows - bad_rows + restaged
         return True
 
     def _copy_raw(self, cursor, fh, names: list[str], pg_encoding: str) -> bool:
@@ -222,7 +266,7 @@ class FlowImporter(Importer):
             SELECT u.*, split_part(ymd, '-', 1)::int AS y, split_part(ymd, '-', 2)::int AS m,
                    split_part(ymd, '-', 3)::int AS dd
             FROM (
-              SELECT row_no, p, q, replace(a0, ',', '') AS a, c, k, ch, s, r,
+              SELECT row_no, p, q, CASE WHEN strpos(a0, ',') > 0 AND a0 ~ '^[0-9]{{1,3}}(,[0-9]{{3}})+([.][0-9]{{1,2}})?$' THEN replace(a0, ',', '') ELSE a0 END AS a, c, k, ch, s, r,
                      CASE WHEN d ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' THEN d
                           WHEN {s10} ~ '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$'
                                AND btrim(substr(d, 11), %(ws)s) ~ %(time_tail)s
@@ -266,17 +310,29 @@ class FlowImporter(Importer):
                             {"n": PREVIEW_ROWS})
         result.preview = [[str(r[0]), *r[1:]] for r in df.itertuples(index=False, name=None)]
 
-    def _report_format_errors(self, cursor, names: list[str], error_count: int, errors: ErrorList) -> None:
-        """Name column and reason for the first rows with errors (enough to fill the error list), with
-        the same pandas checks as the other paths; the errors of the other rows are only counted."""
-        room = max(errors.cap - len(errors.items), 1)
-        df = self._raw_rows(cursor, names, f"SELECT row_no FROM {STAGE} WHERE nerr > 0 ORDER BY row_no LIMIT %(n)s",
-                            {"n": room})
-        found = ErrorList(cap=sys.maxsize)
-        self.check_chunk(df, found)
-        for error in found.sorted():
-            errors.add(error.row, error.column, error.message)
-        errors.total += max(error_count - found.total, 0)
+    def _recheck_flagged(self, cursor, names: list[str], errors: ErrorList) -> int:
+        """The rows the SQL pass flagged go through the pandas checks (`check_chunk`), in chunks: values
+        as people write them (`125万`, `付款`, `2026年11月22日`, `人民币`) are read there, so a flagged row
+        is either staged with its normalised values or refused with column and reason. Canonical rows
+        (what systems export) never leave SQL. Returns the number of rows staged again."""
+        restaged, after = 0, 0
+        chunk = max(min(errors.cap, 10_000), 1_000)
+        while True:
+            df = self._raw_rows(
+                cursor, names,
+                f"SELECT row_no FROM {STAGE} WHERE nerr > 0 AND row_no > %(after)s ORDER BY row_no LIMIT %(n)s",
+                {"after": after, "n": chunk})
+            if df.empty:
+                return restaged
+            after = int(df[ROW].max())
+            cursor.execute(f"DELETE FROM {STAGE} WHERE nerr > 0 AND row_no <= %(after)s", {"after": after})
+            found = ErrorList(cap=sys.maxsize)  # this chunk's errors, kept in row order
+            valid = self.check_chunk(df, found)
+            for error in found.sorted():
+                errors.add(error.row, error.column, error.message)
+            if len(valid):
+                self.stage(valid)  # nerr stays NULL: never picked up again
+                restaged += len(valid)
 
     # --- the chunked path ---------------------------------------------------------------------------
 
@@ -288,8 +344,8 @@ class FlowImporter(Importer):
         bad |= checks.amount(df, "amount", errors)
         bad |= checks.currency(df, "currency", _CURRENCIES, errors)
         bad |= checks.iso_date(df, "value_date", errors)
-        bad |= checks.choice(df, "kind", FlowKind.values, errors)
-        bad |= checks.choice(df, "channel", Channel.values, errors)
+        bad |= checks.choice(df, "kind", self.columns.spec("kind"), errors)
+        bad |= checks.choice(df, "channel", self.columns.spec("channel"), errors)
         bad |= checks.required(df, "external_ref", errors) | checks.max_length(df, "external_ref", 100, errors)
         bad |= checks.listed(df, "source_system", self.sources, errors, message=_(
             "Not an active source system; head office keeps the list: %(codes)s.") % {
@@ -350,6 +406,7 @@ class FlowImporter(Importer):
 
     def finish(self, result: ImportResult, *, commit: bool) -> None:
         with connection.cursor() as cursor:
+            self._total_amount(cursor, result)
             self._resolve_codes(cursor)
             if not result.errors:
                 # Fast path: try the write; if every staged row went in, there is nothing to explain.
@@ -372,6 +429,15 @@ class FlowImporter(Importer):
             if commit and result.created:
                 result.created = self._insert(cursor)
                 result.group_ids = self._touched_groups(cursor)
+
+    @staticmethod
+    def _total_amount(cursor, result: ImportResult) -> None:
+        """The total of the file's readable rows in CNY (the preview's tile), and how many rows are in
+        other currencies (left out of it)."""
+        cursor.execute(f"SELECT coalesce(sum(amount) FILTER (WHERE currency = 'CNY'), 0), "
+                       f"count(*) FILTER (WHERE currency <> 'CNY') FROM {STAGE}")
+        total, other = cursor.fetchone()
+        result.total_amount, result.other_currency_rows = total, int(other)
 
     def _touched_groups(self, cursor) -> list[int]:
         """Groups with a member or circle member among the file's enterprises (set-based)."""
@@ -489,7 +555,26 @@ class ChainLinkImporter(FrameImporter):
     kind = "chain_links"
     label = gettext_lazy("Chain links")
     order = 30
-    columns = Columns(required=("group", "supplier", "buyer", "tier"), optional=("goods",))
+    columns = Columns(
+        required=(
+            GROUP_COLUMN,
+            Column("supplier", "供应商统一社会信用代码", type=CODE,
+                   aliases=("供应商", "上游供应商", "卖方", "卖方统一社会信用代码", "供方统一社会信用代码",
+                            "supplier_uscc", "supplier credit code"),
+                   help=gettext_lazy("The supplier's unified social credit code; any enterprise on file.")),
+            Column("buyer", "采购方统一社会信用代码", type=CODE,
+                   aliases=("采购方", "买方", "买方统一社会信用代码", "需方统一社会信用代码", "buyer_uscc",
+                            "buyer credit code"),
+                   help=gettext_lazy("The buyer's unified social credit code; it differs from the supplier.")),
+            Column("tier", "层级", type=INTEGER, aliases=("级次", "链上层级"),
+                   help=gettext_lazy("The link's tier relative to the core: -2, -1, 0, 1 or 2."), example_en="-1"),
+        ),
+        optional=(
+            Column("goods", "商品或服务", aliases=("商品", "货物", "产品", "交易内容"),
+                   help=gettext_lazy("Optional: what is supplied, at most 200 characters."),
+                   example_en="steel", example_zh="钢材"),
+        ),
+    )
 
     def check_chunk(self, df, errors):
         bad = checks.required(df, "group", errors)

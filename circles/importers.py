@@ -12,8 +12,9 @@ from simple_history.utils import bulk_create_with_history
 
 from circles import rules
 from circles.models import CircleMember, CircleRole, CircleSource
-from clients.importers import resolve_code_column, resolve_group_column
+from clients.importers import GROUP_COLUMN, resolve_code_column, resolve_group_column
 from imports import checks
+from imports.columns import CHOICE, CODE, DATE, INTEGER, TEXT, Column
 from imports.errors import ImportResult
 from imports.frame import FrameImporter, compare
 from imports.reader import Columns
@@ -25,12 +26,35 @@ class CircleMemberImporter(FrameImporter):
     kind = "circle_members"
     label = gettext_lazy("Circle members")
     order = 20
-    columns = Columns(required=("group", "enterprise", "role"), optional=("tier", "since", "note"))
+    columns = Columns(
+        required=(
+            GROUP_COLUMN,
+            Column("enterprise", "成员企业统一社会信用代码", type=CODE,
+                   aliases=("统一社会信用代码", "企业统一社会信用代码", "成员企业", "成员统一社会信用代码", "信用代码",
+                            "enterprise_uscc", "uscc", "credit code"),
+                   help=gettext_lazy("The member's unified social credit code; any enterprise on file.")),
+            Column("role", "角色", type=CHOICE, choices=CircleRole,
+                   aliases=("圈内角色", "成员角色", "成员类型"),
+                   synonyms={CircleRole.SUPPLIER: ("上游供应商",), CircleRole.DISTRIBUTOR: ("下游经销商",),
+                             CircleRole.CUSTOMER: ("下游客户",), CircleRole.SUBSIDIARY: ("控股子公司",),
+                             CircleRole.INVESTEE: ("对外投资", "参股企业"), CircleRole.GUARANTOR: ("担保方",),
+                             CircleRole.PARTNER: ("合作伙伴",)},
+                   help=gettext_lazy("The member's role in the group's circle.")),
+        ),
+        optional=(
+            Column("tier", "层级", type=INTEGER, aliases=("级次",),
+                   help=gettext_lazy("Optional: a whole number from 0 to 9.")),
+            Column("since", "起始日期", type=DATE, aliases=("加入日期", "开始日期", "起始时间"),
+                   help=gettext_lazy("Optional: since when, year first (2026-11-22, 20261122, 2026年11月22日).")),
+            Column("note", "备注", type=TEXT, aliases=("说明",),
+                   help=gettext_lazy("Optional: at most 200 characters.")),
+        ),
+    )
 
     def check_chunk(self, df, errors):
         bad = checks.required(df, "group", errors)
         bad |= checks.credit_code(df, "enterprise", errors)
-        bad |= checks.choice(df, "role", CircleRole.values, errors)
+        bad |= checks.choice(df, "role", self.columns.spec("role"), errors)
         bad |= checks.integer(df, "tier", errors, low=0, high=9, optional=True)
         bad |= checks.iso_date(df, "since", errors, optional=True)
         bad |= checks.max_length(df, "note", 200, errors)

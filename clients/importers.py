@@ -24,6 +24,7 @@ from clients.models import Enterprise, EnterpriseSize, GroupClient, Rating
 from clients.reference import REGIONS
 from clients.validators import validate_uscc
 from imports import checks
+from imports.columns import CHOICE, CODE, TEXT, Column
 from imports.errors import ErrorList, ImportResult
 from imports.frame import FrameImporter, compare
 from imports.reader import Columns
@@ -92,6 +93,13 @@ def resolve_code_column(importer: FrameImporter, df: pd.DataFrame, col: str, err
     return mapped
 
 
+# The `group` column of circle members and chain links, declared once.
+GROUP_COLUMN = Column(
+    "group", "集团客户", aliases=("集团", "集团名称", "集团客户名称", "所属集团", "group name", "group client"),
+    help=gettext_lazy("A group you cover: its name, or its core enterprise's unified social credit code."),
+)
+
+
 def resolve_group_column(importer: FrameImporter, df: pd.DataFrame, errors: ErrorList) -> pd.Series:
     """Map the `group` column (a group name or its core enterprise's credit code) to the ids of groups
     in the user's reach. Names shared by several of them must be given by code instead."""
@@ -142,8 +150,34 @@ class EnterpriseImporter(FrameImporter):
     kind = "enterprises"
     label = gettext_lazy("Enterprises")
     order = 40
-    columns = Columns(required=("name", "uscc"),
-                      optional=("industry", "size", "region", "is_client", "internal_rating", "branch", "rm"))
+    columns = Columns(
+        required=(
+            Column("name", "企业名称", type=TEXT, aliases=("名称", "客户名称", "公司名称", "企业全称"),
+                   help=gettext_lazy("The registered name, at most 200 characters.")),
+            Column("uscc", "统一社会信用代码", type=CODE,
+                   aliases=("信用代码", "社会信用代码", "企业统一社会信用代码", "credit code", "credit_code"),
+                   help=gettext_lazy("18 characters, checked against GB 32100-2015.")),
+        ),
+        optional=(
+            Column("industry", "行业代码", aliases=("行业", "国标行业代码", "行业分类"),
+                   help=gettext_lazy("Optional: a GB/T 4754 code, a section letter A-T, optionally followed by "
+                                     "2 to 4 digits (e.g. C36)."), example_en="C36"),
+            Column("size", "企业规模", type=CHOICE, choices=EnterpriseSize, aliases=("规模",),
+                   help=gettext_lazy("Optional: the enterprise's size.")),
+            Column("region", "地区代码", aliases=("地区", "省份代码", "所在地区"),
+                   help=gettext_lazy("Optional: the two-digit GB/T 2260 province code (e.g. 52 for Guizhou)."),
+                   example_en="52"),
+            Column("is_client", "是否本行客户", aliases=("本行客户", "是否客户", "client"),
+                   help=gettext_lazy("Optional: yes or no (是/否, 1/0); outside head office only prospects (no)."),
+                   example_en="no", example_zh="否"),
+            Column("internal_rating", "内部评级", aliases=("评级", "信用评级", "rating"),
+                   help=gettext_lazy("Optional, head office only: AAA, AA, A, BBB, BB, B, CCC, C or D.")),
+            Column("branch", "归属机构代码", aliases=("归属机构", "机构代码", "branch code"),
+                   help=gettext_lazy("Optional, head office only: the owning branch's code.")),
+            Column("rm", "客户经理", aliases=("客户经理用户名", "客户经理账号", "rm username"),
+                   help=gettext_lazy("Optional, head office only: the RM's username.")),
+        ),
+    )
     compared = ["name", "industry", "size", "region", "is_client", "internal_rating", "branch", "rm"]
     registry_fields = ["name", "is_client", "branch"]
 
@@ -160,7 +194,7 @@ class EnterpriseImporter(FrameImporter):
                     _("Industry must be a GB/T 4754 code: a section letter A-T, optionally followed by 2 to "
                       "4 digits (e.g. C36)."), errors)
         bad |= bad_industry
-        bad |= checks.choice(df, "size", EnterpriseSize.values, errors, optional=True)
+        bad |= checks.choice(df, "size", self.columns.spec("size"), errors, optional=True)
         bad_region = ~df["region"].isin(["", *REGIONS])
         self.report(df, bad_region, "region",
                     _("Region must be the two-digit GB/T 2260 province code (e.g. 52 for Guizhou)."), errors)

@@ -18,12 +18,16 @@ What uses it:
 - the API: `BusinessDateSerializerField` / `BusinessDateTimeSerializerField` for DRF
   (`DRF_FIELD_MAPPING` maps model fields to them for ModelSerializers); DRF's own DateTimeField
   raises OverflowError (a 500) on a naive year-1 time before any validator runs;
-- imports: `imports.checks.iso_date` (pandas) and the flows COPY path's SQL take `business_date_range()`.
+- imports: `imports.checks.iso_date` (pandas) and the flows COPY path's SQL take `business_date_range()`;
+  dates as people write them in files (`parse_date_text`: 20261122, 2026/11/22, 2026年11月22日; Excel
+  serial numbers in XLSX cells: `excel_serial_date`) are read here too, never by a second parser.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from functools import lru_cache
 
 from django import forms
@@ -239,3 +243,55 @@ DRF_FIELD_MAPPING = {
     models.DateField: BusinessDateSerializerField,
     models.DateTimeField: BusinessDateTimeSerializerField,
 }
+
+
+# --- dates as people write them (imports) -------------------------------------------------------------
+
+# What may follow a date in a date column: nothing, or a valid time of day (Excel writes
+# "2025-03-04 00:00:00"; systems add seconds, fractions, an offset). "2026-10-01T25:00" is not a date.
+# The flows COPY path (chains.importers) checks the same pattern in SQL.
+TIME_TAIL = r"(?:[T ]?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+
+# Year first, always: 2026-11-22, 2026/11/22, 2026.11.22, 2026-1-5, 20261122, 2026年11月22日. A day-first
+# or month-first form (22/11/2026, 11/22/2026) is ambiguous and matches nothing.
+_DATE_TEXT = re.compile(
+    r"(?P<y>[0-9]{4})(?:(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"
+    r"|年\s*(?P<cm>[0-9]{1,2})\s*月\s*(?P<cd>[0-9]{1,2})\s*日?"
+    r"|(?P<pm>[0-9]{2})(?P<pd>[0-9]{2}))"
+    r"(?P<tail>.*)",
+    re.S,
+)
+_TIME_TAIL = re.compile(TIME_TAIL)
+
+# Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is the 29 February 1900 that never was.
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """A date written year first in any of the forms above (full-width digits too), optionally followed
+    by a valid time of day, which is dropped; None for anything else, including days that do not exist
+    (2026-13-01, 2026-02-30). The business range is the caller's check (`in_range`)."""
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    match = _DATE_TEXT.fullmatch(raw)
+    if match is None or not _TIME_TAIL.fullmatch(match["tail"].strip()):
+        return None
+    month = match["m"] or match["cm"] or match["pm"]
+    day = match["d"] or match["cd"] or match["pd"]
+    try:
+        return dt.date(int(match["y"]), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def excel_serial_date(value) -> dt.date | None:
+    """The date an Excel serial number stands for (a date typed into a cell formatted as a number);
+    None for a number that is not a whole day after 1 March 1900, or past the hard limits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    if value < 61 or value != int(value):
+        return None
+    try:
+        day = _EXCEL_EPOCH + dt.timedelta(days=int(value))
+    except OverflowError:
+        return None
+    return day if HARD_MIN <= day <= HARD_MAX else None

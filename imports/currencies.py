@@ -15,3 +15,15 @@ ISO_4217_ACTIVE = frozenset(
     VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
     """.split()
 )
+
+# Currencies as people write them in files (matched after NFKC, then as written or upper-cased): names
+# and signs that stand for one currency only. `$` (US, Hong Kong, Singapore, ...) stands for none.
+CURRENCY_ALIASES = {
+    "人民币": "CNY", "元": "CNY", "RMB": "CNY", "¥": "CNY", "人民币元": "CNY",
+    "美元": "USD", "US$": "USD", "USD$": "USD",
+    "欧元": "EUR", "€": "EUR",
+    "港币": "HKD", "港元": "HKD", "HK$": "HKD",
+    "日元": "JPY", "日圆": "JPY",
+    "英镑": "GBP", "£": "GBP",
+    "澳元": "AUD", "加元": "CAD", "瑞士法郎": "CHF", "新加坡元": "SGD",
+}

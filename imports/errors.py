@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -71,6 +72,9 @@ class ImportResult:
     preview: list[list[str]] = field(default_factory=list)
     # Groups whose members or circle the imported rows touch (flows): their chains are re-examined.
     group_ids: list[int] = field(default_factory=list)
+    # Flows: the total of the readable rows in CNY, and the rows in other currencies (not in it).
+    total_amount: Decimal | None = None
+    other_currency_rows: int = 0
 
     @property
     def ok(self) -> bool:

@@ -23,13 +23,16 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from core.dates import excel_serial_date
 from core.text import BAD_TEXT_PATTERN, has_bad_text, printable, text_problem
+from imports.columns import DATE, Column, normalise
 from imports.errors import ErrorList, ImportFileError
 
 ROW = "_row"
@@ -46,22 +49,61 @@ _BAD_CELLS_LISTED = 10
 
 @dataclass(frozen=True)
 class Columns:
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
+    """An importer's columns: keys, or `imports.columns.Column` declarations (headers in both languages,
+    aliases, value type, choices). Every header a declaration lists is accepted and read as its key."""
 
-    @property
+    required: tuple[str | Column, ...]
+    optional: tuple[str | Column, ...] = ()
+
+    @cached_property
+    def specs(self) -> tuple[Column, ...]:
+        return tuple(c if isinstance(c, Column) else Column(key=c, zh=c) for c in self.required + self.optional)
+
+    @cached_property
     def all(self) -> tuple[str, ...]:
-        return self.required + self.optional
+        return tuple(c.key for c in self.specs)
+
+    @cached_property
+    def required_keys(self) -> tuple[str, ...]:
+        return self.all[:len(self.required)]
+
+    @cached_property
+    def optional_keys(self) -> tuple[str, ...]:
+        return self.all[len(self.required):]
+
+    def spec(self, key: str) -> Column:
+        return self.by_key[key]
+
+    @cached_property
+    def by_key(self) -> dict[str, Column]:
+        return {c.key: c for c in self.specs}
+
+    @cached_property
+    def header_keys(self) -> dict[str, str]:
+        """{normalised header: key} for every header any column accepts; two columns claiming one header
+        is a mistake in the declaration."""
+        found: dict[str, str] = {}
+        for column in self.specs:
+            for header in column.headers:
+                name = normalise(header)
+                if found.setdefault(name, column.key) != column.key:
+                    raise ValueError(f"Header {header!r} is declared for {found[name]!r} and {column.key!r}")
+        return found
+
+    def header(self, key: str) -> str:
+        """A column's header in the active language (its key when it has no declaration)."""
+        column = self.by_key.get(key)
+        return column.header() if column is not None else key
 
 
 def _normalise_header(name) -> str:
-    return str(name).replace("\ufeff", "").strip().lower()
+    return str(name).replace("\ufeff", "").strip()
 
 
 def _expected(columns: Columns) -> str:
-    expected = ", ".join(columns.required) + (
-        " " + _("(optional: %(cols)s)") % {"cols": ", ".join(columns.optional)} if columns.optional else ""
-    )
+    required = ", ".join(columns.header(k) for k in columns.required_keys)
+    optional = ", ".join(columns.header(k) for k in columns.optional_keys)
+    expected = required + (" " + _("(optional: %(cols)s)") % {"cols": optional} if optional else "")
     return _("Expected columns: %(cols)s.") % {"cols": expected}
 
 
@@ -81,15 +123,19 @@ def check_headers(found: Sequence[str], columns: Columns) -> list[str]:
     Linear in the number of columns, and refused past MAX_COLUMNS."""
     if len(found) > MAX_COLUMNS:
         raise too_many_columns(columns)
-    names = [_normalise_header(n) for n in found]
-    if not any(names):
+    written = [_normalise_header(n) for n in found]
+    if not any(written):
         raise ImportFileError(_("The file is empty: it has no header row and no data."))
+    known = columns.header_keys
+    # Each header read as its column's key; an unknown one stays as written (and is named below).
+    names = [known.get(normalise(n), n) for n in written]
     problems = []
     present = set(names)
     allowed = set(columns.all)
-    missing = [c for c in columns.required if c not in present]
-    unexpected = [n for n in names if n not in allowed]
-    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    missing = [columns.header(c) for c in columns.required_keys if c not in present]
+    unexpected = [w for w, n in zip(written, names, strict=True) if n not in allowed]
+    counts = Counter(names)
+    repeated = sorted({w for w, n in zip(written, names, strict=True) if counts[n] > 1})
     if missing:
         problems.append(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
     if unexpected:
@@ -149,7 +195,7 @@ def _finish_chunk(df: pd.DataFrame, names: list[str], columns: Columns, first_ro
     df = df.fillna("").astype(str)
     for col in names:
         df[col] = df[col].str.strip()
-    for col in columns.optional:
+    for col in columns.optional_keys:
         if col not in df.columns:
             df[col] = ""
     df[ROW] = range(first_row, first_row + len(df))
@@ -270,9 +316,16 @@ def _xlsx_chunks(fh, columns: Columns, chunk_rows: int, errors: ErrorList | None
             raise ImportFileError(_("The file is empty: it has no header row and no data."))
         width = max((i + 1 for i, value in enumerate(header) if value is not None), default=0)
         names = check_headers([_cell(h) for h in header[:width]], columns)
+        # A date typed into a cell formatted as a number reaches us as Excel's serial number: in a date
+        # column it is read as the date it stands for (core.dates), anywhere else as the number.
+        date_columns = {i for i, n in enumerate(names) if n in columns.by_key and columns.spec(n).type == DATE}
         first_row, buffer = 2, []
         for values in _xlsx_guarded(sheet.iter_rows(min_row=2, max_col=width, values_only=True)):
-            buffer.append([_cell(v) for v in values[:width]] + [""] * (width - len(values)))
+            row = [_cell(v) for v in values[:width]] + [""] * (width - len(values))
+            for i in date_columns:
+                if i < len(values) and (day := excel_serial_date(values[i])) is not None:
+                    row[i] = day.isoformat()
+            buffer.append(row)
             if len(buffer) >= chunk_rows:
                 yield _finish_chunk(pd.DataFrame(buffer, dtype=str), names, columns, first_row, errors)
                 first_row += len(buffer)

@@ -8,6 +8,8 @@ included (job `import-preview:<kind>`), with their progress in its counts and th
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -117,6 +119,8 @@ def result_report(result: ImportResult) -> dict:
         "columns": list(result.columns), "preview": [[str(c) for c in row] for row in result.preview],
         "errors": [[e.row, e.column, e.message] for e in result.errors.sorted()],
         "error_total": result.errors.total, "group_ids": list(result.group_ids),
+        "total_amount": None if result.total_amount is None else str(result.total_amount),
+        "other_currency_rows": result.other_currency_rows,
     }
 
 
@@ -131,4 +135,6 @@ def report_result(report: dict) -> ImportResult:
         already_present=int(report.get("already_present", 0)), file_errors=list(report.get("file_errors", [])),
         errors=errors, notes=list(report.get("notes", [])), columns=list(report.get("columns", [])),
         preview=[list(r) for r in report.get("preview", [])], group_ids=list(report.get("group_ids", [])),
+        total_amount=None if report.get("total_amount") is None else Decimal(report["total_amount"]),
+        other_currency_rows=int(report.get("other_currency_rows", 0)),
     )

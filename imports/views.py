@@ -17,18 +17,25 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from clients.validators import normalize_uscc
 from core.htmx import is_fragment, template_for
 from core.models import JobRun, JobStatus
+from core.money import chinese
 from core.permissions import ClientEditorRequiredMixin
+from imports import blanks
+from imports.columns import CODE
 from imports.engine import max_upload_bytes
+from imports.errors import RowError
 from imports.forms import ImportUploadForm
-from imports.registry import kind_choices
+from imports.registry import importer_for, kind_choices
+from imports.selectors import example_parties, names_in_reach
 from imports.services import import_file, report_result
 from imports.tasks import queue_upload_import, upload_dir
 
@@ -56,6 +63,13 @@ class ImportView(ClientEditorRequiredMixin, View):
         context["kinds"] = dict(kind_choices())
         context["max_mb"] = max_upload_bytes() / 1e6
         context["kind_label"] = context["kinds"].get(context.get("kind"), "")
+        if not is_fragment(request):
+            context["kind_columns"] = kind_columns()
+        result = context.get("result")
+        if result is not None:
+            context["result_errors"] = result.errors.sorted()
+            if context.get("kind"):
+                context.update(preview_context(request.user, context["kind"], result))
         return render(request, template, context, status=status)
 
     def get(self, request):
@@ -83,7 +97,7 @@ class ImportView(ClientEditorRequiredMixin, View):
         result = import_file(user=request.user, kind=kind, fh=upload, filename=upload.name, commit=False,
                              source_system=source, max_bytes=max_upload_bytes())
         context["result"] = result
-        if result.ok:
+        if result.ok and result.created:  # nothing new: no import step (the page says so)
             self._store(upload, path)
             self._remember(request, token, pending)
             context["token"] = token
@@ -158,10 +172,60 @@ class ImportRunView(ImportView):
         context.update(result=result, done=commit and result.committed)
         if commit and not result.ok:
             context["message"] = _("The data changed since the preview; nothing was imported.")
-        if not commit and result.ok:
+        if not commit and result.ok and result.created:
             context["token"] = next((token for token, job in request.session.get(SESSION_KEY, {}).items()
                                      if job.get("preview_run") == run.pk), None)
         return self.render(request, context)
+
+
+class ImportTemplateView(ClientEditorRequiredMixin, View):
+    """GET /imports/template/?kind=flows&format=xlsx: the template of a kind (XLSX or CSV) in the page's
+    language, with example rows that preview as valid for the user (imports.blanks). An unknown kind
+    or format answers 404."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        kind, fmt = request.GET.get("kind", "flows"), request.GET.get("format", "xlsx")
+        if kind not in dict(kind_choices()) or fmt not in blanks.FORMATS:
+            raise Http404
+        language = "en" if not chinese() else "zh-hans"
+        content = blanks.build(kind, fmt, example_parties(request.user), language)
+        response = HttpResponse(content, content_type=blanks.FORMATS[fmt])
+        response["Content-Disposition"] = content_disposition_header(True, blanks.filename(kind, fmt, language))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def kind_columns() -> list[dict]:
+    """Each kind with its columns' headers in the page's language (the upload page's list)."""
+    out = []
+    for kind, label in kind_choices():
+        columns = importer_for(kind).columns
+        out.append({"kind": kind, "label": label,
+                    "required": [columns.header(k) for k in columns.required_keys],
+                    "optional": [columns.header(k) for k in columns.optional_keys]})
+    return out
+
+
+def preview_context(user, kind: str, result) -> dict:
+    """What the result fragment shows beside the counts: the columns' headers in the page's language,
+    and the names of the credit codes in the preview rows the user may see (imports.selectors)."""
+    try:
+        columns = importer_for(kind).columns
+    except KeyError:
+        return {}
+    code_positions = [i + 1 for i, key in enumerate(result.columns)
+                      if key in columns.by_key and columns.spec(key).type == CODE]
+    names = names_in_reach(user, [row[i] for row in result.preview for i in code_positions if i < len(row)]) \
+        if code_positions and result.preview else {}
+    rows = []
+    for row in result.preview:
+        rows.append([{"value": v, "name": names.get(normalize_uscc(v), "") if i in code_positions else ""}
+                     for i, v in enumerate(row)])
+    errors = [RowError(e.row, columns.header(e.column), e.message) for e in result.errors.sorted()]
+    return {"result_errors": errors, "preview_headers": [columns.header(k) for k in result.columns],
+            "preview_rows": rows}
 
 
 STAGES = {
