@@ -29,9 +29,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"  # a 403 page inside the layout: reload and try again
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_apps.CrmAdminConfig",  # django.contrib.admin with the head-office-only site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "core.api.handlers.DatabaseUnavailableMiddleware",  # /api/ answers a JSON 503 when the database is down
+    "core.error_pages.MethodNotAllowedPageMiddleware",  # pages' empty 405 answers get the 405 page
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
+from core.api_docs import ApiDocsView
 from core.health import health
 
-# JSON errors on /api/ paths (the documented `{"detail": ...}` shape), Django's pages elsewhere.
+# JSON errors on /api/ paths (the documented `{"detail": ...}` shape), the pages templates/400.html,
+# 403.html, 404.html and 500.html elsewhere (core.error_pages says which need a request).
 handler400 = "core.api.handlers.bad_request"
 handler403 = "core.api.handlers.permission_denied"
 handler404 = "core.api.handlers.page_not_found"
@@ -33,7 +35,7 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script under the CSP.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="core/swagger_ui.html"),
+        ApiDocsView.as_view(url_name="api-schema", template_name="core/swagger_ui.html"),
         name="api-docs",
     ),
 ]

@@ -26,6 +26,43 @@ def ensure_can_approve(user) -> None:
         raise PermissionDenied(_("Only branch heads and head office approve these requests."))
 
 
+# --- what a role may open: the pages' checks and the main menu read the same rules -------------------------
+
+
+def can_import(user) -> bool:
+    """Imports write client data (flows, circles, chains, enterprises): the roles that edit clients."""
+    return scope_for(user).can_edit_clients
+
+
+def takes_part_in_requests(user) -> bool:
+    """Transfer requests and control-link proposals: asked by roles that edit clients, decided by
+    approvers. Risk officers do neither, so the requests pages are not theirs."""
+    scope = scope_for(user)
+    return scope.can_edit_clients or scope.can_approve
+
+
+def is_head_office(user) -> bool:
+    """Operations, the audit log and the API documentation are head office's (branch staff work in
+    the pages; internal systems are set up by head office)."""
+    return scope_for(user).sees_all
+
+
+def is_admin_site_user(user) -> bool:
+    """The Django admin: active members of staff (is_staff) with head-office scope."""
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_staff", False) and is_head_office(user))
+
+
+def ensure_takes_part_in_requests(user) -> None:
+    if not takes_part_in_requests(user):
+        raise PermissionDenied(_("Requests are made by the roles that change client data and decided by branch "
+                                 "heads and head office."))
+
+
+def ensure_head_office(user, message: str | None = None) -> None:
+    if not is_head_office(user):
+        raise PermissionDenied(message or _("Only head office may open this page."))
+
+
 # --- pages ---------------------------------------------------------------------------------------------
 
 
@@ -46,6 +83,14 @@ class LimitSetterRequiredMixin:
 class ApproverRequiredMixin:
     def dispatch(self, request, *args, **kwargs):
         ensure_can_approve(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RequestParticipantRequiredMixin:
+    """The requests pages: roles that ask for or decide requests."""
+
+    def dispatch(self, request, *args, **kwargs):
+        ensure_takes_part_in_requests(request.user)
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -55,7 +55,7 @@ PAGES: dict[str, tuple[str, int]] = {
     "clients:enterprise_claim": ("rm_gy1", 3),  # GET: 405 (session, user, scope)
     "clients:request_list": ("head_gy", 9),
     "clients:request_detail": ("head_gy", 10),
-    "clients:request_decide": ("head_gy", 2),  # GET: 405 before any lookup
+    "clients:request_decide": ("head_gy", 3),  # GET: 405 after the role check (scope), before any lookup
     "circles:group_circle": ("rm_gy1", 13),
     "circles:member_add": ("rm_gy1", 2),  # the POST-only workflow views answer GET with 405
     "circles:member_add_from_card": ("rm_gy1", 2),

@@ -90,7 +90,7 @@ def test_no_inline_script_or_style_in_what_the_pages_send(bank, client_as):
 
 
 def test_the_api_docs_script_is_a_file_of_our_origin(bank, client_as):
-    client = client_as(bank.rm_gy1)
+    client = client_as(bank.hq)  # the API documentation is head office's (core.api_docs)
     script = client.get(reverse("api-docs") + "?script=")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")

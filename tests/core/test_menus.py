@@ -1,0 +1,96 @@
+"""The main menu shows a role what it may open, and only that (core.menu): for every persona and every
+menu item, a shown item opens (200) and a hidden one is refused (403) by the page itself."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from core.menu import MENU
+from tests.admin.helpers import staff_with_all_permissions
+
+NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
+ITEM = re.compile(r'data-menu="([a-z_]+)"')
+
+EVERYONE = {"groups", "enterprises", "lookup"}
+EDITORS = EVERYONE | {"requests", "imports"}
+HEAD_OFFICE = EDITORS | {"operations", "audit", "api_docs"}
+
+# What each persona's menu holds, written out (not derived from the rules under test).
+EXPECTED = {
+    "rm_gy1": EDITORS,
+    "rm_zy1": EDITORS,  # an RM of another branch: the same menu, other data
+    "head_gy": EDITORS,  # branch heads edit clients, import and approve requests
+    "risk_gy": EVERYONE,  # risk officers read: no import, no requests, no head-office pages
+    "hq": HEAD_OFFICE,  # head office without is_staff: everything but the Django admin
+    "hq_admin_staff": HEAD_OFFICE | {"admin"},
+    "outsider": EVERYONE,  # a login without a role: the lists show nothing
+}
+
+
+def _user(bank, persona):
+    if persona == "hq_admin_staff":
+        return staff_with_all_permissions(bank.hq)
+    return getattr(bank, persona)
+
+
+def menu_keys(html: str) -> list[str]:
+    nav = NAV.search(html)
+    assert nav, "the page has no main menu"
+    return ITEM.findall(nav.group(0))
+
+
+def test_every_menu_item_is_listed_in_the_expectations():
+    assert {item.key for item in MENU} == set().union(*EXPECTED.values())
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+def test_the_menu_shows_exactly_what_the_role_may_open(bank, client_as, persona):
+    client = client_as(_user(bank, persona))
+    response = client.get(reverse("clients:group_list"))
+    assert response.status_code == 200
+    shown = menu_keys(response.content.decode())
+    assert shown == [item.key for item in MENU if item.key in EXPECTED[persona]]  # menu order kept
+
+    for item in MENU:
+        status = client.get(reverse(item.url_name)).status_code
+        if item.key in EXPECTED[persona]:
+            assert status == 200, (persona, item.key, status)
+        else:
+            assert status == 403, (persona, item.key, status)
+
+
+def test_a_hidden_item_s_page_refuses_with_the_403_page_and_its_reason(bank, client_as):
+    response = client_as(bank.risk_gy).get(reverse("imports:upload"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-status="403"' in html and "Your role may not change client data." in html
+    assert menu_keys(html) == ["groups", "enterprises", "lookup"]  # inside the layout, with the user's menu
+
+
+def test_risk_officers_are_refused_every_requests_page(bank, client_as):
+    from clients.approvals import transfer_request
+
+    request = transfer_request(user=bank.rm_gy1, enterprise=bank.group_gy.core_enterprise, branch=bank.gy2,
+                               rm=bank.rm_gy2, reason="移交测试")
+    risk = client_as(bank.risk_gy)
+    assert risk.get(reverse("clients:request_detail", args=[request.pk])).status_code == 403
+    decide = reverse("clients:request_decide", args=[request.pk, "approve"])
+    assert risk.post(decide).status_code == 403
+    request.refresh_from_db()
+    assert request.status == "pending"
+    assert client_as(bank.head_gy).get(reverse("clients:request_detail", args=[request.pk])).status_code == 200
+
+
+def test_the_current_page_s_item_is_marked(bank, client_as):
+    html = client_as(bank.rm_gy1).get(reverse("imports:upload")).content.decode()
+    nav = NAV.search(html).group(0)
+    assert re.search(r'data-menu="imports" class="active" aria-current="page"', nav)
+    assert nav.count('class="active"') == 1
+
+
+def test_the_menu_speaks_the_user_s_language(bank, client_as):
+    client = client_as(bank.risk_gy)
+    html = client.get(reverse("clients:group_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    nav = NAV.search(html).group(0)
+    assert "集团客户" in nav and "Group clients" not in nav
