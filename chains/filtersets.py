@@ -14,13 +14,24 @@ TIER_CHOICES = [
 ]
 
 
+ORDERINGS = [("-volume", _("Volume, largest first")), ("volume", _("Volume, smallest first"))]
+
+
 class ChainLinkFilterSet(django_filters.FilterSet):
     group = django_filters.NumberFilter(field_name="group_id", label=_("Group client"))
     tier = django_filters.TypedChoiceFilter(choices=TIER_CHOICES, coerce=int, label=_("Tier"))
     status = django_filters.ChoiceFilter(choices=LinkStatus.choices, label=_("Status"))
     supplier_uscc = django_filters.CharFilter(field_name="supplier__uscc", label=_("Supplier credit code"))
     buyer_uscc = django_filters.CharFilter(field_name="buyer__uscc", label=_("Buyer credit code"))
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERINGS, method="order", label=_("Order"),
+        help_text=_("`-volume`: detected volume, largest first (the review queue); `volume`: smallest first."),
+    )
 
     class Meta:
         model = ChainLink
-        fields = ["group", "tier", "status", "supplier_uscc", "buyer_uscc"]
+        fields = ["group", "tier", "status", "supplier_uscc", "buyer_uscc", "ordering"]
+
+    def order(self, queryset, name, value):
+        """By the volume detection stored on the link, ties by id (stable pages)."""
+        return queryset.order_by(value, "id" if value == "volume" else "-id") if value else queryset

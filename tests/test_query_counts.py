@@ -61,7 +61,10 @@ PAGES: dict[str, tuple[str, int]] = {
     "circles:member_add_from_card": ("rm_gy1", 2),
     "circles:member_remove": ("rm_gy1", 2),
     "circles:guarantee_add": ("rm_gy1", 2),
-    "chains:group_chain": ("rm_gy1", 8),
+    "chains:group_chain": ("rm_gy1", 11),  # with the review queue (count, page) and the detection thresholds
+    "chains:detected_queue": ("rm_gy1", 11),  # a plain GET: the whole chain page at that queue page
+    "chains:detected_bulk": ("rm_gy1", 2),
+    "chains:detection_settings": ("hq", 6),
     "chains:link_declare": ("rm_gy1", 2),
     "chains:group_detect": ("rm_gy1", 2),
     "chains:link_confirm": ("rm_gy1", 2),
@@ -198,6 +201,7 @@ def _page_url(name, w):
         "circles:guarantee_add": {"group_pk": w["group"].pk},
         "chains:group_chain": {"group_pk": w["group"].pk}, "chains:link_declare": {"group_pk": w["group"].pk},
         "chains:group_detect": {"group_pk": w["group"].pk},
+        "chains:detected_queue": {"group_pk": w["group"].pk}, "chains:detected_bulk": {"group_pk": w["group"].pk},
         "chains:link_confirm": {"pk": w["chain_link"].pk}, "chains:link_dismiss": {"pk": w["chain_link"].pk},
         "imports:run": {"pk": w["import_run"].pk},
     }[name]

@@ -34,8 +34,13 @@ class ChainLinkSerializer(ModelSerializer):
     class Meta:
         model = ChainLink
         fields = ["id", "group", "supplier_uscc", "supplier_name", "buyer_uscc", "buyer_name", "tier", "goods",
-                  "status", "created_at"]
+                  "status", "volume", "payment_count", "months_active", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "volume": {"help_text": _("Payments buyer -> supplier in the detection period, in yuan (detected links).")},
+            "payment_count": {"help_text": _("Number of those payments.")},
+            "months_active": {"help_text": _("Distinct calendar months with a payment.")},
+        }
 
 
 class ChainLinkCreateSerializer(Serializer):
@@ -61,6 +66,18 @@ class ChainLinkUpdateSerializer(Serializer):
 class ChainLinkConfirmSerializer(Serializer):
     tier = serializers.IntegerField(required=False, allow_null=True, **TIER_FIELD)
     goods = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class ChainLinkBulkSerializer(Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=services.BULK_MAX,
+        help_text=_("Ids of links awaiting review (confirm: or dismissed), all in groups you cover; all or none."),
+    )
+
+
+class ChainLinkBulkResultSerializer(Serializer):
+    count = serializers.IntegerField(help_text=_("How many links changed."))
+    links = ChainLinkSerializer(many=True)
 
 
 # --- viewset ------------------------------------------------------------------------------------------------------
@@ -117,3 +134,28 @@ class ChainLinkViewSet(ScopedModelViewSet):
         """Reject a detected link; detection never proposes the pair again."""
         link = self.call(services.chain_link_dismiss, link=self.get_object())
         return Response(ChainLinkSerializer(link).data)
+
+    def _bulk(self, request, service):
+        data = ChainLinkBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        links = self.call(service, serializer=data, ids=data.validated_data["ids"])
+        return Response({"count": len(links), "links": ChainLinkSerializer(self._with_parties(links), many=True).data})
+
+    def _with_parties(self, links):
+        by_id = {link.pk: link for link in ChainLink.objects.filter(pk__in=[lk.pk for lk in links])
+                 .select_related("supplier", "buyer")}
+        return [by_id[link.pk] for link in links]
+
+    @extend_schema(request=ChainLinkBulkSerializer, responses=ChainLinkBulkResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-confirm")
+    def bulk_confirm(self, request):
+        """Confirm many links awaiting review (or dismissed) at once, all or none: every id must be a link
+        of a group you cover in one of those statuses, else nothing changes and `ids` says which. Partners
+        outside the group join its circle (suppliers upstream; distributors at +1, customers at +2)."""
+        return self._bulk(request, services.chain_links_confirm_many)
+
+    @extend_schema(request=ChainLinkBulkSerializer, responses=ChainLinkBulkResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-dismiss")
+    def bulk_dismiss(self, request):
+        """Dismiss many links awaiting review at once, all or none; detection never proposes them again."""
+        return self._bulk(request, services.chain_links_dismiss_many)

@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HEADER = "payer,payee,amount,currency,value_date,kind,channel,external_ref\n"
 
 
-def test_rm_fixes_a_flow_file_imports_it_and_sees_the_detected_link(bank, login, live_server, tmp_path):
+def test_rm_fixes_a_flow_file_imports_it_and_sees_the_detected_link(bank, login, live_server, tmp_path,
+                                                                     every_pair_detected):
     ensure_source_systems()  # a transactional test before this one may have flushed the seeded list
     group = bank.group_gy
     core = group.core_enterprise

@@ -88,7 +88,7 @@ class Hostile:
 
 
 @pytest.fixture
-def hostile(bank) -> Hostile:
+def hostile(bank, every_pair_detected) -> Hostile:
     """group_gy renamed to markup, a member, a supplier and a buyer named with markup, a chain between
     them with payments (Sankey), circle members and a guarantee (circle graph), and one detected link."""
     group = bank.group_gy

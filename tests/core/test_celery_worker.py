@@ -35,7 +35,7 @@ def test_membership_refresh_task_runs_on_the_worker_and_records_the_run(bank, re
     assert refresh_group_memberships.delay([group.pk]).get(timeout=30) == counts
 
 
-def test_link_detection_runs_on_the_worker_and_records_a_run_about_the_group(bank, real_worker):
+def test_link_detection_runs_on_the_worker_and_records_a_run_about_the_group(bank, real_worker, every_pair_detected):
     from datetime import timedelta
     from decimal import Decimal
 

@@ -200,7 +200,8 @@ def test_an_unowned_prospect_in_the_circle_is_no_bridge_to_its_other_flows(bank,
     assert "Already claimed by 贵阳观山湖支行" in again.content.decode()
 
 
-def test_link_detection_from_one_payment_gives_counterparty_reach_only(bank, client_as, api_as, zy):
+def test_link_detection_from_one_payment_gives_counterparty_reach_only(bank, client_as, api_as, zy,
+                                                                       every_pair_detected):
     core, _member, secrets = zy
     gy_core = bank.group_gy.core_enterprise
     FlowFactory(payer=gy_core, payee=core, amount=Decimal("10.00"), value_date=date.today() - timedelta(days=3))

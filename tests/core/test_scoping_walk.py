@@ -105,6 +105,8 @@ PAGE_ARGS = {
     "chains:group_chain": lambda o: {"group_pk": o[GroupClient].pk},
     "chains:link_declare": lambda o: {"group_pk": o[GroupClient].pk},
     "chains:group_detect": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:detected_queue": lambda o: {"group_pk": o[GroupClient].pk},
+    "chains:detected_bulk": lambda o: {"group_pk": o[GroupClient].pk},
     "chains:link_confirm": lambda o: {"pk": o[ChainLink].pk},
     "chains:link_dismiss": lambda o: {"pk": o[ChainLink].pk},
     "imports:run": lambda o: {"pk": next(v for k, v in o.items() if k.__name__ == "JobRun").pk},

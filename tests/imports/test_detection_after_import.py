@@ -8,7 +8,8 @@ from tests.factories import EnterpriseFactory
 from tests.imports.helpers import csv_bytes, flow_row
 
 
-def test_new_flows_with_an_undeclared_counterparty_are_proposed_as_a_link(bank, django_capture_on_commit_callbacks):
+def test_new_flows_with_an_undeclared_counterparty_are_proposed_as_a_link(bank, django_capture_on_commit_callbacks,
+                                                                       every_pair_detected):
     group = bank.group_gy
     supplier = EnterpriseFactory(rm=bank.rm_gy1, is_client=False)
     data = csv_bytes([flow_row(group.core_enterprise.uscc, supplier.uscc, "PAY-9", value_date="2026-10-01")])
