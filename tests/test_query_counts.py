@@ -72,6 +72,9 @@ PAGES: dict[str, tuple[str, int]] = {
     "imports:upload": ("rm_gy1", 5),
     "imports:confirm": ("rm_gy1", 5),
     "imports:run": ("rm_gy1", 6),  # a background import's status: the page's usual queries and the run
+    # A template download: session, user, scope; the first group in reach with its core, one member, the
+    # free example credit code.
+    "imports:template": ("rm_gy1", 6),
     "core:job_runs": ("hq", 7),  # with the world's import run on the page
     # API tokens: session, user, scope, the user's tokens, base.html's user.profile; revoke and rotate
     # are POST-only (GET: 405). The audit log: session, user, scope, count, page, user.profile.
