@@ -107,10 +107,10 @@ def _written_amount(value: str, max_int_digits: int):
         return "", _("Not a number: write the amount as 1250000.00, 1,250,000, 125万 or 1.5亿.")
     if number <= 0:
         return "", _("The amount must be positive.")
+    if number >= Decimal(10) ** max_int_digits:
+        return "", _("The amount is too large.")
     if number != number.quantize(Decimal("0.01")):
         return "", _("At most 2 decimal places.")
-    if len(str(int(number))) > max_int_digits:
-        return "", _("The amount is too large.")
     return f"{number:.2f}", ""
 
 
