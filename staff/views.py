@@ -17,8 +17,19 @@ ALL_TOKENS_PAGE_SIZE = 50
 
 
 def home(request):
-    """The workbench is the RM's list of groups until it has its own page."""
-    return redirect("clients:group_list")
+    """The landing page: the panels of the user's role (clients.landing holds the figures)."""
+    from clients.filtersets import Mine
+    from clients.landing import panels_for
+
+    groups = reverse("clients:group_list")
+    urls = {
+        "groups": groups,
+        "my_groups": f"{groups}?mine={Mine.COVERED}&sort=-limit_use",
+        "by_use": f"{groups}?sort=-limit_use",
+        "clients": reverse("clients:enterprise_list") + "?is_client=true",
+        "requests": reverse("clients:request_list"),
+    }
+    return render(request, "home/home.html", {"panels": panels_for(request.user, urls)})
 
 
 class TokenListView(View):
