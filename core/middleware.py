@@ -13,7 +13,7 @@ covers every page form, the admin's forms, login, and form-encoded API bodies, w
   purpose; it is what broken text leaves behind). Uploaded files' contents are the
   import reader's to judge (imports.reader), not this guard's.
 
-Pages get a small HTML 400; API paths get the API's shapes: `{"detail": ...}` for a body (as the JSON
+Pages get the 400 page (templates/400.html); API paths get the API's shapes: `{"detail": ...}` for a body (as the JSON
 parser answers refused text) and `{"<parameter>": [...]}` for a query parameter (as filters answer).
 """
 
@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, ValidationError
 from django.http import HttpResponseBadRequest, JsonResponse
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from core.text import check_text, decode_utf8, printable
@@ -110,12 +110,9 @@ def _raw_query(request) -> bytes:
 
 
 def _page_refusal(message: str) -> HttpResponseBadRequest:
-    title = _("Bad request")
-    return HttpResponseBadRequest(
-        format_html('<!doctype html><html><head><meta charset="utf-8"><title>{}</title></head>'
-                    "<body><h1>{}</h1><p>{}</p></body></html>", title, title, message),
-        content_type="text/html; charset=utf-8",
-    )
+    """The 400 page (templates/400.html: no request, no database) naming the refused field."""
+    return HttpResponseBadRequest(render_to_string("400.html", {"exception": message}),
+                                  content_type="text/html; charset=utf-8")
 
 
 class TextGuardMiddleware:

@@ -152,3 +152,12 @@ def test_hostile_paths_are_plain_404s(bank, client_as):
         response = client.get(path)
         assert response.status_code in (400, 404), path[:30]
         assert "<script>alert(1)" not in response.content.decode()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_refused_text_is_the_400_page_naming_the_field(bank, client_as, language):
+    """core.middleware's text guard (NUL, bad bytes) answers the same 400 page, with its reason."""
+    response = client_as(bank.rm_gy1).get(reverse("clients:enterprise_list") + "?q=a%00<b>", **lang(language))
+    html = assert_error_page(response, 400, language, title="Bad request", with_menu=False)
+    reason = in_language(language, "The query parameter %(name)s was refused: %(message)s")
+    assert reason.split("%(name)s")[0] + "q" in html and "<b>" not in html
