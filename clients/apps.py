@@ -8,3 +8,6 @@ class ClientsConfig(AppConfig):
 
     def ready(self):
         from clients import scoping  # noqa: F401  registers the counterparty sources
+        from clients.search import connect_signals
+
+        connect_signals()

@@ -18,6 +18,7 @@ from clients.models import (
     Tier,
 )
 from clients.reference import INDUSTRY_SECTION_CHOICES, REGION_CHOICES
+from clients.search import validate_query
 from core.sorting import SortFilter, Sorting, SortKey, rank
 
 
@@ -38,21 +39,20 @@ class ScopedFilterSet(django_filters.FilterSet):
 
 
 class EnterpriseSearchFilter(django_filters.CharFilter):
-    """`q`: part of an enterprise's name, or its exact credit code (spaces, dashes and case ignored).
-    `prefix` reaches the enterprise from the filtered model ("" for Enterprise, "enterprise__", ...)."""
+    """`q`: words of an enterprise's name, its pinyin (initials or full) or part of its credit code
+    (clients.search). `prefix` reaches the enterprise from the filtered model ("" for Enterprise,
+    "enterprise__", ...)."""
 
     def __init__(self, *, prefix: str = "", **kwargs):
         self.prefix = prefix
         kwargs.setdefault("label", _("Search"))
+        kwargs.setdefault("validators", [validate_query])
         super().__init__(**kwargs)
 
     def filter(self, qs, value):
-        from clients.validators import normalize_uscc
+        from clients.search import filter_enterprises
 
-        value = (value or "").strip()
-        if not value:
-            return qs
-        return qs.filter(Q(**{f"{self.prefix}name__icontains": value}) | Q(**{f"{self.prefix}uscc": normalize_uscc(value)}))
+        return filter_enterprises(qs, value, prefix=self.prefix)
 
 
 class EnterpriseCodeFilter(django_filters.CharFilter):
@@ -139,7 +139,7 @@ class GroupClientFilterSet(ScopedFilterSet):
     RM out of the user's reach matches nothing more than the user already sees (the list starts from
     the user's reach). `sort`: core.sorting, the keys of GROUP_SORTING."""
 
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), validators=[validate_query])
     mine = django_filters.ChoiceFilter(choices=Mine.CHOICES, method="by_mine", empty_label=ANY, label=_("Mine"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, empty_label=ANY, label=_("Tier"))
     industry = django_filters.ChoiceFilter(
@@ -203,14 +203,10 @@ class GroupClientFilterSet(ScopedFilterSet):
         return form
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(core_enterprise__name__icontains=value)
-            | Q(core_enterprise__uscc=value.upper())
-        )
+        """Group name, its pinyin, or the core enterprise's name, pinyin or credit code (clients.search)."""
+        from clients.search import filter_groups
+
+        return filter_groups(queryset, value)
 
 
 def _choice_field(label, choices) -> forms.TypedChoiceField:

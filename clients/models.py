@@ -82,7 +82,9 @@ class Enterprise(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    # Pinyin initials and full pinyin of the name, for search (clients.search keeps it; NULL: not yet).
+    search_pinyin = models.TextField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["search_pinyin"])
 
     objects = EnterpriseQuerySet.as_manager()
 
@@ -228,7 +230,11 @@ class GroupClient(models.Model):
     membership_warnings = models.JSONField(_("membership warnings"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(m2m_fields=[team], excluded_fields=["membership_refreshed_at", "membership_warnings"])
+    # Pinyin initials and full pinyin of the name, for search (clients.search keeps it; NULL: not yet).
+    search_pinyin = models.TextField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(
+        m2m_fields=[team], excluded_fields=["membership_refreshed_at", "membership_warnings", "search_pinyin"]
+    )
 
     objects = GroupClientQuerySet.as_manager()
 
