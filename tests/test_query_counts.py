@@ -33,7 +33,7 @@ from tests.querycount import count_queries
 
 # Pages: name -> (persona, expected queries). Arguments come from the `world` below.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("rm_gy1", 2),  # a redirect: session and user
+    "home": ("rm_gy1", 9),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
     "clients:group_list": ("rm_gy1", 6),
     "clients:group_create": ("rm_gy1", 4),
     "clients:group_detail": ("rm_gy1", 13),
