@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 from clients import access
 from clients.models import Enterprise, EnterpriseSize, GroupClient, Rating
 from clients.reference import REGIONS
+from clients.search import pinyin_key
 from clients.validators import validate_uscc
 from imports import checks
 from imports.columns import CHOICE, CODE, TEXT, Column
@@ -283,7 +284,8 @@ class EnterpriseImporter(FrameImporter):
             Enterprise(name=r.name, uscc=r.uscc, industry=r.industry, size=r.size, region=r.region,
                        is_client=r.is_client == "1", internal_rating=r.internal_rating,
                        branch_id=_id(r.branch_id) if head_office else None,
-                       rm_id=_id(r.rm_id) if head_office else None, recorded_by_id=recorder_id)
+                       rm_id=_id(r.rm_id) if head_office else None, recorded_by_id=recorder_id,
+                       search_pinyin=pinyin_key(r.name))
             for r in new.itertuples()
         ]
         bulk_create_with_history(objs, Enterprise, default_user=self.user, default_change_reason=self.change_reason)

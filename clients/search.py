@@ -325,7 +325,7 @@ def find(user, q, *, limit: int, totals: bool) -> Results:
         return results
     groups = filter_groups(GroupClient.objects.for_user(user), q)
     enterprises = filter_enterprises(Enterprise.objects.for_user(user), q)
-    results.groups = list(best_first(groups, q).select_related("core_enterprise")[:limit])
+    results.groups = list(best_first(groups, q).select_related("core_enterprise", "branch")[:limit])
     results.enterprises = list(best_first(enterprises, q).select_related("branch")[:limit])
     if totals:
         results.group_total = groups.count()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("risk/", include("risk.urls")),
     path("ops/", include("core.urls")),
     path("audit/", include("audit.urls")),
+    path("search/", include("clients.search_urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),

@@ -18,6 +18,8 @@ from decimal import Decimal
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from clients.search import pinyin_key
+
 NULL = r"\N"
 
 
@@ -46,9 +48,16 @@ class RowSink:
         self.written = 0
         self.seconds = 0.0
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        # Named clients keep a pinyin search key (clients.search); COPY skips save(), so it is made here.
+        self.name_at = self.fields.index("name") if "search_pinyin" in by_attname and "name" in self.fields \
+            and "search_pinyin" not in self.fields else None
+        if self.name_at is not None:
+            self.fields.append("search_pinyin")
         self.columns = [by_attname[name].column for name in self.fields]
 
     def add(self, row: tuple) -> None:
+        if self.name_at is not None:
+            row = (*row, pinyin_key(row[self.name_at]))
         self.rows.append(row)
 
     def __len__(self) -> int:
