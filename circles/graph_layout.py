@@ -3,8 +3,10 @@
 The layout is computed, not simulated: ECharts' force layout starts from random positions, so the same
 circle looked different on every visit. Here the core sits at the centre and each role owns a sector of
 the rings around it (roles in a fixed order, clockwise from the top). Inside its sector a role's members
-fill rings from the inside out, the largest flow volume first, so the same circle always gets the same
-coordinates. Coordinates are in units of the first ring's radius; the script stretches them to the
+fill rings from the inside out: first the members drawn without a label, then the labelled ones (see
+`mark_important`), so labels sit on the outermost ring and point outwards, into free space. Within each
+group the order is the largest flow volume first, then the name, so the same circle always gets the
+same coordinates. Coordinates are in units of the first ring's radius; the script stretches them to the
 card's shape and ECharts fits them to the card.
 """
 
@@ -30,9 +32,9 @@ ROLE_COLOURS = {
 
 FIRST_RING = 1.0
 RING_STEP = 0.5
-NODE_SPACING = 0.34  # arc length between two neighbours on a ring
+NODE_SPACING = 0.3  # arc length between two neighbours on a ring
 SECTOR_GAP = 0.12  # share of each sector left empty on its sides, so the roles stand apart
-MIN_WEIGHT = 2  # a role with one member still gets a readable sector
+MIN_WEIGHT = 3  # a role with one member still gets a readable sector
 LABELLED = 14  # besides the core and the parties of guarantees, the members with most volume are labelled
 LABEL_ALL_UP_TO = 24  # a circle this small labels every node
 
@@ -59,7 +61,8 @@ def layout(nodes: Sequence[dict], order: Sequence[str]) -> None:
     for category in present:
         span = 2 * math.pi * weights[category] / total
         gap = span * SECTOR_GAP if len(present) > 1 else 0.0
-        _fill_sector(sorted(sectors[category], key=importance), start + gap, span - 2 * gap)
+        members = sorted(sectors[category], key=lambda n: (bool(n.get("important")), importance(n)))
+        _fill_sector(members, start + gap, span - 2 * gap)
         start += span
 
 
@@ -70,8 +73,9 @@ def _fill_sector(members: list[dict], start: float, span: float) -> None:
         capacity = max(1, math.floor(span * radius / NODE_SPACING))
         batch = members[placed:placed + capacity]
         step = span / len(batch)
-        # Odd rings shift by half a step, so a node does not hide behind the one on the ring inside it.
-        shift = 0.5 if ring % 2 == 0 or len(batch) == 1 else (0.25 if len(batch) < capacity else 0.75)
+        # Odd rings shift by a quarter of a step (a lone node by a quarter of the sector), so a node does
+        # not sit on the same ray as the one on the ring inside it.
+        shift = 0.5 if ring % 2 == 0 else (0.25 if len(batch) == 1 else 0.0)
         for i, node in enumerate(batch):
             angle = start + (i + shift) * step
             node["x"] = round(radius * math.cos(angle), 4)

@@ -37,6 +37,7 @@ from circles import graph_layout
 from circles.filtersets import CircleMemberFilterSet, GuaranteeFilterSet
 from circles.models import CircleMember, CircleRole, Guarantee
 from clients.models import Enterprise, GroupClient, GroupMembership
+from clients.names import short_name
 from core import money
 
 VOLUME_KINDS = (FlowKind.PAYMENT,)
@@ -242,8 +243,9 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
     for node in nodes.values():
         node["roles_text"] = joiner.join(role_labels.get(r, r) for r in node["roles"])
         node["volume_text"] = "" if node["volume"] is None else money.tile_figure(node["volume"])
-    graph_layout.layout(list(nodes.values()), order)
+        node["short"] = short_name(node["name"])
     graph_layout.mark_important(list(nodes.values()), parties)
+    graph_layout.layout(list(nodes.values()), order)
     ordered = sorted(nodes.values(), key=lambda n: (order.index(n["category"]) if n["category"] in order
                                                     else len(order), graph_layout.importance(n)))
     return {"nodes": ordered, "edges": edges, "palette": graph_layout.ROLE_COLOURS}

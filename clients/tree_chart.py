@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from clients.names import short_name
 from clients.selectors import TreeNode
 from core import money
 
@@ -38,6 +39,7 @@ def _node(node: TreeNode, core_pk: int | None) -> dict:
         "kind": node.kind,
         "id": node.pk,
         "name": node.name,
+        "short": short_name(node.name) if node.kind == "enterprise" else node.name,
         "uscc": node.uscc,
         "core": node.kind == "enterprise" and node.pk == core_pk,
         "is_client": node.is_client,

@@ -11,6 +11,7 @@
   "use strict";
 
   var GUARANTEE = "#4a5568";
+  var UNIT = 200;  // px per ring unit of circles/graph_layout.py before ECharts fits the graph to the card
   var safe = window.CrmSafe;
 
   function separator() {
@@ -37,6 +38,7 @@
       if (n.volume && n.volume > maxVolume) { maxVolume = n.volume; }
     });
     var crowded = data.nodes.length > 60;
+    var labelWidth = crowded ? 100 : 120;
 
     function size(n) {
       if (n.core) { return crowded ? 34 : 44; }
@@ -48,13 +50,17 @@
     function nodes(aspect) {
       return data.nodes.map(function (n) {
         var colour = palette[n.category] || "#718096";
-        var x = n.x * aspect;
-        var side = n.core ? "bottom" : (Math.abs(x) < 0.25 * aspect ? (n.y < 0 ? "top" : "bottom") : (x > 0 ? "right" : "left"));
+        // Labels point away from the core: right of the nodes on the right, above those at the top...
+        var angle = Math.atan2(n.y, n.x);
+        var side = n.core ? "bottom"
+          : Math.abs(Math.cos(angle)) > 0.4 ? (n.x > 0 ? "right" : "left") : (n.y < 0 ? "top" : "bottom");
         return {
           id: n.id,
-          name: n.name,
-          x: x,
-          y: n.y,
+          name: n.short || n.name,  // the label: no legal form (有限公司...); the tooltip has the full name
+          // In pixels rather than ring units: ECharts fits them to the card either way, but draws lines
+          // wrongly when tiny coordinates are scaled up a lot (nearly level edges went missing).
+          x: n.x * aspect * UNIT,
+          y: n.y * UNIT,
           category: catIndex[n.category],
           symbolSize: size(n),
           // Clients of the bank are solid; prospects are hollow with a ring in the role's colour.
@@ -75,7 +81,7 @@
           symbol: ["none", "arrow"]
         };
       }
-      return { source: e.source, target: e.target, edge: i, raw: { kind: e.kind }, lineStyle: { color: "#cbd2d9", width: 0.8, opacity: 0.7 } };
+      return { source: e.source, target: e.target, edge: i, raw: { kind: e.kind }, lineStyle: { color: "#cbd2d9", width: 1 } };
     });
 
     function tooltip(p) {
@@ -108,7 +114,8 @@
         series: [{
           type: "graph",
           layout: "none",
-          top: 44, bottom: 24, left: 90, right: 90,
+          // Room around the outer ring for the labels that point outwards.
+          top: 44 + 26, bottom: 40, left: labelWidth + 18, right: labelWidth + 18,
           roam: true,
           scaleLimit: { min: 0.5, max: 6 },
           draggable: false,
@@ -119,7 +126,7 @@
           label: {
             fontSize: crowded ? 11 : 12,
             color: "#1f2933",
-            width: crowded ? 96 : 120,
+            width: labelWidth,
             overflow: "truncate",
             ellipsis: "…",
             textBorderColor: "#fff",

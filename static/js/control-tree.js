@@ -79,6 +79,12 @@
     openTo(root, limit);
   }
 
+  function textWidth(text, font) {
+    var context = document.createElement("canvas").getContext("2d");
+    context.font = font;
+    return Math.ceil(context.measureText(safe.label(text)).width);
+  }
+
   function separator() {
     return (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0 ? "：" : ": ";
   }
@@ -99,6 +105,7 @@
     firstView(root, data.levels);
 
     var scroller = el.parentElement;
+    var rootWidth = textWidth(root.short || root.name, "bold 12px sans-serif") + 12;
     var chart = window.echarts.init(el);
     var labelWidth = MAX_LABEL;
 
@@ -106,7 +113,7 @@
       var parts = [];
       if (node.controller) { parts.push("{ctl|" + safe.label(labels.controller) + "}"); }
       if (node.share) { parts.push("{share|" + safe.label(node.share) + "}"); }
-      parts.push((node.core || node.kind !== "enterprise" ? "{strong|" : "{name|") + safe.label(node.name) + "}");
+      parts.push((node.core || node.kind !== "enterprise" ? "{strong|" : "{name|") + safe.label(node.short || node.name) + "}");
       if (!node.open && node.children.length) { parts.push("{more|+" + node.below + "}"); }
       return parts.join(" ");
     }
@@ -138,10 +145,11 @@
       var available = Math.max(320, scroller.clientWidth);
       var columns = Math.max(1, shape.levels - 1);
       // Widest labels that fit: root label + (columns) column gaps + last labels = available.
-      labelWidth = Math.floor((available - 2 * PAD - columns * GAP) / (columns + 2));
+      // The root (the group) needs only its own name's width on the left.
+      labelWidth = Math.floor((available - 2 * PAD - columns * GAP - Math.min(MAX_LABEL, rootWidth)) / (columns + 1));
       labelWidth = Math.max(MIN_LABEL, Math.min(MAX_LABEL, labelWidth));
       var column = labelWidth + GAP;
-      var width = Math.max(available, 2 * PAD + 2 * labelWidth + columns * column);
+      var width = Math.max(available, 2 * PAD + Math.min(labelWidth, rootWidth) + labelWidth + columns * column);
       var height = Math.max(160, shape.rows * ROW + 2 * PAD);
       el.style.width = width > available ? width + "px" : "";
       el.style.height = height + "px";
@@ -172,7 +180,7 @@
           orient: "LR",
           data: [item(root)],
           top: PAD, bottom: PAD,
-          left: PAD + labelWidth, right: PAD + labelWidth,
+          left: PAD + Math.min(labelWidth, rootWidth), right: PAD + labelWidth,
           roam: false,
           expandAndCollapse: false,
           initialTreeDepth: -1,
