@@ -161,3 +161,15 @@ def test_refused_text_is_the_400_page_naming_the_field(bank, client_as, language
     html = assert_error_page(response, 400, language, title="Bad request", with_menu=False)
     reason = in_language(language, "The query parameter %(name)s was refused: %(message)s")
     assert reason.split("%(name)s")[0] + "q" in html and "<b>" not in html
+
+
+def test_500_renders_even_when_static_files_were_not_collected(bank, boom, settings, tmp_path):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path  # no manifest there: {% static %} would raise inside the 500 page
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    client = Client(raise_request_exception=False)
+    client.force_login(bank.rm_gy1)
+    response = client.get(reverse("clients:enterprise_list"))
+    html = assert_error_page(response, 500, "en", title="Something went wrong", with_menu=False)
+    assert f'href="{settings.STATIC_URL}css/app.css"' in html
