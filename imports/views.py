@@ -179,14 +179,14 @@ class ImportRunView(ImportView):
 
 
 class ImportTemplateView(ClientEditorRequiredMixin, View):
-    """GET /imports/template/?kind=flows&format=xlsx: the template of a kind (XLSX or CSV) in the page's
+    """GET /imports/template/?kind=flows&format=xlsx: the template of a kind (XLSX or CSV; CSV by default) in the page's
     language, with example rows that preview as valid for the user (imports.blanks). An unknown kind
     or format answers 404."""
 
     http_method_names = ["get"]
 
     def get(self, request):
-        kind, fmt = request.GET.get("kind", "flows"), request.GET.get("format", "xlsx")
+        kind, fmt = request.GET.get("kind", "flows"), request.GET.get("format", "csv")
         if kind not in dict(kind_choices()) or fmt not in blanks.FORMATS:
             raise Http404
         language = "en" if not chinese() else "zh-hans"
@@ -202,9 +202,10 @@ def kind_columns() -> list[dict]:
     out = []
     for kind, label in kind_choices():
         columns = importer_for(kind).columns
+        sep = "、" if chinese() else ", "
         out.append({"kind": kind, "label": label,
-                    "required": [columns.header(k) for k in columns.required_keys],
-                    "optional": [columns.header(k) for k in columns.optional_keys]})
+                    "required": sep.join(columns.header(k) for k in columns.required_keys),
+                    "optional": sep.join(columns.header(k) for k in columns.optional_keys)})
     return out
 
 

@@ -113,3 +113,36 @@ def test_a_huge_column_name_is_shortened_in_the_message(rm):
 def test_a_blank_first_row_is_named(rm, codes):
     content = b"\n" + csv_bytes([flow_row(codes[0], codes[1], "R1")])
     assert _file_error(rm, content, "flows.csv") == "The first row is blank: it must hold the column names."
+
+
+# --- headers and values as people write them (imports.columns, imports.checks) ----------------------------
+
+
+def test_a_header_that_is_only_spacing_or_markup_around_a_known_one_is_not_a_way_in(rm, codes):
+    """Headers match ignoring case, width, spaces, underscores and hyphens; nothing else: markup, NUL or
+    bidi controls around a known header make an unknown column, named (escaped) in a file error."""
+    for odd in ["<b>payer</b>", "pay\u0000er", "\u202epayer", "payer" * 2000]:
+        with nothing_stored(Flow):
+            response = upload(rm, csv_bytes([flow_row(codes[0], codes[1], "R1")], header=[odd, *FLOW_HEADER[1:]]),
+                              "flows.csv")
+        assert response.status_code == 200, odd
+        message = import_result(response).file_errors[0]
+        assert "Missing columns: payer" in message and "<b>" not in response.content.decode()
+
+
+def test_huge_or_odd_numbers_in_an_xlsx_date_column_are_row_errors(rm, codes):
+    """Excel serial dates: only whole days in the hard range are dates; 1e300, -5, 2.5 or True are refused."""
+    rows = [flow_row(codes[0], codes[1], f"R{i}", value_date=v) for i, v in enumerate([1e300, -5, 2.5, True, 46348])]
+    with nothing_stored(Flow):
+        result = import_result(upload(rm, xlsx_bytes(rows), "flows.xlsx"))
+    refused = {e.row for e in result.errors.sorted() if e.column == "value_date"}
+    assert refused == {2, 3, 4, 5}
+
+
+def test_an_amount_of_thousands_of_digits_with_a_unit_is_a_row_error(rm, codes):
+    rows = [flow_row(codes[0], codes[1], "R1", amount="9" * 5000 + "亿"),
+            flow_row(codes[0], codes[1], "R2", amount="1" + "0" * 400 + "万")]
+    with nothing_stored(Flow):
+        result = import_result(upload(rm, csv_bytes(rows), "flows.csv"))
+    assert {(e.row, e.column) for e in result.errors.sorted()} == {(2, "amount"), (3, "amount")}
+    assert all("too large" in e.message for e in result.errors.sorted())
