@@ -38,6 +38,7 @@ import io
 import sys
 
 import pandas as pd
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -297,7 +298,7 @@ class FlowImporter(Importer):
         cells = self._cells(names)
         cursor.execute(
             "SELECT row_no + 1, " + ", ".join(cells[c] for c in self.columns.all)
-            + f" FROM {RAW} WHERE row_no + 1 IN ({staged_rows}) ORDER BY row_no",
+            + f" FROM {RAW} WHERE row_no IN (SELECT r - 1 FROM ({staged_rows}) AS q (r)) ORDER BY row_no",
             {"ws": _WHITESPACE, **params},
         )
         df = pd.DataFrame(cursor.fetchall(), columns=[ROW, *self.columns.all])
@@ -316,7 +317,10 @@ class FlowImporter(Importer):
         is either staged with its normalised values or refused with column and reason. Canonical rows
         (what systems export) never leave SQL. Returns the number of rows staged again."""
         restaged, after = 0, 0
-        chunk = max(min(errors.cap, 10_000), 1_000)
+        chunk = settings.IMPORT_CHUNK_ROWS
+        # Each chunk is found by index (a file of labels flags every row: no full scan per chunk).
+        cursor.execute(f"CREATE INDEX ON {RAW} (row_no)")
+        cursor.execute(f"CREATE INDEX ON {STAGE} (row_no) WHERE nerr > 0")
         while True:
             df = self._raw_rows(
                 cursor, names,
