@@ -48,9 +48,11 @@ class ChainLink(models.Model):
     # What detection saw of the pair in its period (payments buyer -> supplier), written by
     # chains.services.chain_links_detect when it proposes or refreshes a detected link; the review
     # queue ranks by volume. Zero on links nobody detected.
-    volume = models.DecimalField(_("detected volume"), max_digits=20, decimal_places=2, default=0)
-    payment_count = models.PositiveIntegerField(_("detected payments"), default=0)
-    months_active = models.PositiveSmallIntegerField(_("months active"), default=0)
+    # Defaults in the database too: bulk writers (the demo's COPY, imports) name only the columns they set.
+    volume = models.DecimalField(_("detected volume"), max_digits=20, decimal_places=2, default=0,
+                                 db_default=Decimal(0))
+    payment_count = models.PositiveIntegerField(_("detected payments"), default=0, db_default=0)
+    months_active = models.PositiveSmallIntegerField(_("months active"), default=0, db_default=0)
     history = HistoricalRecords()
 
     objects = ChainLinkQuerySet.as_manager()
