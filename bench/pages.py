@@ -13,6 +13,7 @@ import argparse
 import os
 import statistics
 import time
+from urllib.parse import quote
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -48,7 +49,7 @@ def main():
     settings.ALLOWED_HOSTS = ["*"]
 
     from chains.models import Flow
-    from clients.models import GroupClient
+    from clients.models import Enterprise, GroupClient
 
     biggest = GroupClient.objects.annotate(n=Count("memberships")).order_by("-n").first()
     busiest = GroupClient.objects.get(core_enterprise_id=Flow.objects.values("payer_id").annotate(
@@ -71,6 +72,23 @@ def main():
         (hq, "circle page", f"/circles/groups/{busiest.pk}/"),
         (hq, "chain page", f"/chains/groups/{busiest.pk}/"),
     ]
+    # Search (clients.search): two-character Chinese words, pinyin initials and full pinyin, a partial
+    # credit code; the header box's results page and dropdown, the list filters and the API's `?q=`.
+    code_part = GroupClient.objects.order_by("pk").values_list("core_enterprise__uscc", flat=True).first()[8:14]
+    pages += [
+        (rm, "group list search 汽车 (rm_gy1)", f"/clients/groups/?q={quote('汽车')}"),
+        (hq, "enterprise list search 建材 (hq)", f"/clients/enterprises/?q={quote('建材')}"),
+        (hq, "search page 建材 (hq)", f"/search/?q={quote('建材')}"),
+        (rm, "search page 建材 (rm_gy1)", f"/search/?q={quote('建材')}"),
+        (hq, "search page gzmt (hq)", "/search/?q=gzmt"),
+        (hq, "search page guizhou (hq)", "/search/?q=guizhou"),
+        (hq, f"search page code part {code_part} (hq)", f"/search/?q={code_part}"),
+        (hq, "search dropdown 汽车 (hq)", f"/search/suggest/?q={quote('汽车')}"),
+        (rm, "search dropdown gz (rm_gy1)", "/search/suggest/?q=gz"),
+        (hq, "API group clients (hq)", "/api/v1/group-clients/"),
+        (hq, "API group clients ?q=汽车 (hq)", f"/api/v1/group-clients/?q={quote('汽车')}"),
+        (hq, "API enterprises ?q=建材 (hq)", f"/api/v1/enterprises/?q={quote('建材')}"),
+    ]
     for user, label, url in pages:
         client = Client()
         client.force_login(user)
@@ -79,6 +97,7 @@ def main():
 
     counts = {
         "groups": GroupClient.objects.count(),
+        "enterprises": Enterprise.objects.count(),
         "flows": Flow.objects.count(),
     }
     print(f"data set: {counts}; repeats: {args.repeat}")

@@ -85,6 +85,10 @@ PAGES: dict[str, tuple[str, int]] = {
     # /health/ (no login, never reads the session): SELECT 1, the outbox backlog, the job names (a loose
     # index scan) and the latest run of each job name on record (one query each; names are few, fixed by code).
     "health": ("rm_gy1", 6),
+    # The header search (clients.search): session, user, scope, the matching groups and enterprises (one
+    # query each) and, on the results page, how many of each match and base.html's user.profile.
+    "search:results": ("rm_gy1", 8),
+    "search:suggest": ("rm_gy1", 5),
 }
 PUBLIC = {"login", "logout", "set_language"}
 
@@ -178,7 +182,8 @@ def _grow(bank, w):
         ChangeRequest(kind="transfer", group=g, payload={"team": []}, requested_by=bank.rm_gy1) for _ in range(15))
 
 
-QUERIES = {"clients:registry_lookup": lambda w: {"uscc": w["other"].uscc}}
+QUERIES = {"clients:registry_lookup": lambda w: {"uscc": w["other"].uscc},
+           "search:results": lambda w: {"q": "查询计数"}, "search:suggest": lambda w: {"q": "查询计数"}}
 
 
 def _page_url(name, w):

@@ -212,6 +212,34 @@ def test_a_login_without_a_role_sees_no_client_data(client_as, world, bank):
     assert client.get(page_url("clients:group_detail", objs)[0]).status_code == 404
 
 
+SEARCH_PAGES = ("search:results", "search:suggest")
+
+
+@pytest.mark.parametrize("persona", ["rm_zy1", "rm_gy2", "outsider"])
+def test_search_finds_nothing_of_a_group_the_user_does_not_cover(client_as, world, bank, persona):
+    """The header search, asked for each identifying string of group_gy (names, credit codes and parts of
+    them, pinyin initials): nothing reaches a user who does not cover the group."""
+    from clients.search import pinyin_key
+
+    objs, secrets = world
+    client = client_as(getattr(bank, persona))
+    g, core = objs[GroupClient], objs[Enterprise]
+    queries = {*secrets, g.name[:2], core.uscc[4:12], pinyin_key(g.name).split()[0], pinyin_key(core.name).split()[0]}
+    for name in SEARCH_PAGES:
+        url, _ = page_url(name, objs)
+        for q in queries:
+            raw = client.get(url, {"q": q}).content.decode()
+            assert f"/clients/groups/{g.pk}/" not in raw and f"/clients/enterprises/{core.pk}/" not in raw, (name, q)
+            body = raw.replace(q, "")  # the page repeats the query itself
+            leaked = [s for s in secrets if s in body]
+            assert leaked == [], (name, q, leaked)
+    # Positive control: the covering RM finds the group and its core by the same words.
+    mine = client_as(bank.rm_gy1)
+    for q in (g.name[:2], core.uscc[4:12], pinyin_key(g.name).split()[0]):
+        body = mine.get(page_url("search:results", objs)[0], {"q": q}).content.decode()
+        assert g.name in body or core.name in body, q
+
+
 # --- API ------------------------------------------------------------------------------------------------
 
 
