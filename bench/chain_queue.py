@@ -87,7 +87,7 @@ def main():
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE chains_chainlink")
             rows.append((f"chain page, {queued:,} awaiting review", *measure(client, url, args.repeat)))
-            rows.append((f"queue page 250 of {queued:,} (htmx)",
+            rows.append((f"chain page at queue page 250 of {queued:,}",
                          *measure(client, f"/chains/groups/{group.pk}/detected/?page=250", args.repeat)))
             raise Rollback
     except Rollback:

@@ -284,7 +284,7 @@ SANKEY_TOP = 12  # enterprises shown per column; the rest become one "others" no
 CORE_NODE = "core"
 
 
-def _party_columns(row: LinkRow) -> tuple[int, int] | None:
+def _party_columns(row: LinkRow) -> tuple[int, int]:
     """The chain tiers of a link's supplier and buyer: an upstream link (tier < 0) has its supplier at
     the tier and its buyer one step nearer the core; a downstream link its buyer at the tier and its
     supplier one step nearer. Group members sit at 0 whatever the link says."""
