@@ -94,3 +94,42 @@ def test_the_menu_speaks_the_user_s_language(bank, client_as):
     html = client.get(reverse("clients:group_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     nav = NAV.search(html).group(0)
     assert "集团客户" in nav and "Group clients" not in nav
+
+
+HREF = re.compile(r'<a\b[^>]*\shref="(/[^"#?]*)')
+NOT_PAGES = ("/static/", "/logout/", "/i18n/")
+
+
+@pytest.mark.parametrize("persona", ["rm_gy1", "head_gy", "risk_gy", "rm_zy1", "hq"])
+def test_no_page_links_a_role_to_a_page_that_refuses_it(bank, client_as, persona):
+    """Beyond the menu: the start page, the menu's pages and every page they link to (one step further)
+    never link a role to a page that answers 403 (or fails)."""
+    from clients.approvals import transfer_request
+
+    transfer_request(user=bank.rm_gy1, enterprise=bank.group_gy.core_enterprise, branch=bank.gy2, rm=bank.rm_gy2,
+                     reason="移交测试")  # so request lists and panels have a link to follow
+    client = client_as(_user(bank, persona))
+    start = [reverse("home"), *(reverse(item.url_name) for item in MENU if item.key in EXPECTED[persona])]
+    seen: dict[str, int] = {}
+    linked_from: dict[str, str] = {}
+    frontier = start
+    for _depth in range(2):
+        found = []
+        for path in frontier:
+            if path in seen:
+                continue
+            response = client.get(path)
+            seen[path] = response.status_code
+            if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+                for href in HREF.findall(response.content.decode()):
+                    if not href.startswith(NOT_PAGES) and href not in seen:
+                        linked_from.setdefault(href, path)
+                        found.append(href)
+        frontier = found
+    for path in frontier:
+        if path not in seen:
+            seen[path] = client.get(path).status_code
+    refused = {path: (status, linked_from.get(path)) for path, status in seen.items()
+               if status == 403 or status >= 500}
+    assert refused == {}, persona
+    assert len(seen) > len(start)  # the walk did follow links
