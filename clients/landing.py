@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -75,24 +75,28 @@ def client_count(user) -> int:
 def groups_by_limit_use(groups, *, rows: int = LIST_ROWS) -> list:
     """Groups with their limit use, the most used first (one query)."""
     qs = limits.with_limit_use(with_member_count(groups.select_related("branch", "lead_rm__profile")))
-    return list(qs.order_by(Coalesce("limit_use_pct", Value(Decimal("-1"))).desc(), Pinyin("name"), "pk")[:rows])
+    return list(qs.order_by(F("limit_use_pct").desc(nulls_last=True), Pinyin("name"), "pk")[:rows])
 
 
-def near_limit_groups(user, *, rows: int = 20) -> list:
-    """The user's groups at or past the warning level of limit use (or with loans and no limit), the
-    most used first (one query)."""
-    qs = limits.with_limit_use(GroupClient.objects.for_user(user).select_related("branch", "lead_rm__profile"))
-    qs = qs.filter(limits.near_or_over())
-    return list(qs.order_by(Coalesce("limit_use_pct", Value(Decimal("100000"))).desc(), Pinyin("name"), "pk")[:rows])
+@dataclass(frozen=True)
+class NearLimit:
+    groups: list  # the most used first, at most `rows`
+    near: int  # from the warning level to 100 %
+    over: int  # 100 % and above, or loans without a limit
 
 
-def limit_use_counts(user) -> dict:
-    """How many of the user's groups are near and over their limit (one query)."""
-    qs = limits.with_limit_use(GroupClient.objects.for_user(user))
-    return qs.order_by().aggregate(
-        near=Count("pk", filter=Q(limit_use_pct__gte=limits.WARNING_PCT, limit_use_pct__lt=limits.FULL_PCT)),
-        over=Count("pk", filter=Q(limit_use_pct__gte=limits.FULL_PCT) | Q(unified_credit_limit=0, loans__gt=0)),
-    )
+def near_limit(user, *, rows: int = 20) -> NearLimit:
+    """The user's groups at or past the warning level of limit use (or with loans and no limit), the most
+    used first, and how many are near and over. Two queries: the limit use of every group in reach is
+    computed once (ids and figures only), then the rows shown are read with their details."""
+    flagged = limits.flagged(GroupClient.objects.for_user(user))
+    levels = [limits.level(pct, loans=loans) for _pk, pct, loans in flagged]
+    shown = [pk for pk, _pct, _loans in flagged[:rows]]
+    # `0` (no such id) keeps the query when nothing is flagged: the page's query count never depends on the data.
+    details = limits.with_limit_use(
+        GroupClient.objects.filter(pk__in=[*shown, 0]).select_related("branch", "lead_rm__profile"))
+    by_pk = {g.pk: g for g in details}
+    return NearLimit([by_pk[pk] for pk in shown if pk in by_pk], levels.count(limits.NEAR), levels.count(limits.OVER))
 
 
 def my_pending_requests_qs(user):
@@ -212,17 +216,17 @@ def _branch_panels(user, urls, *, head_office: bool) -> list[Panel]:
 
 def _risk_panels(user, urls) -> list[Panel]:
     totals = group_totals(GroupClient.objects.for_user(user))
-    counts = limit_use_counts(user)
+    flagged = near_limit(user)
     tiles = [
         Tile(_("Group clients"), totals["groups"], url=urls["groups"]),
         Tile(_("Total unified limit"), totals["limit"], kind="money"),
-        Tile(_("Near their limit"), counts["near"], url=urls["by_use"], level=limits.NEAR if counts["near"] else ""),
-        Tile(_("Over their limit"), counts["over"], url=urls["by_use"], level=limits.OVER if counts["over"] else ""),
+        Tile(_("Near their limit"), flagged.near, url=urls["by_use"], level=limits.NEAR if flagged.near else ""),
+        Tile(_("Over their limit"), flagged.over, url=urls["by_use"], level=limits.OVER if flagged.over else ""),
     ]
     return [
         Panel("tiles", _("At a glance"), "home/panels/tiles.html", {"tiles": tiles}, wide=True),
         Panel("near-limit", _("Groups near or over their limit"), "home/panels/groups.html",
-              {"groups": near_limit_groups(user), "more_url": urls["by_use"], "show_branch": True,
+              {"groups": flagged.groups, "more_url": urls["by_use"], "show_branch": True,
                "empty": _("No group uses 90% or more of its unified limit.")}, wide=True),
     ]
 

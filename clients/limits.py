@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Func, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce, Round
 
 WARNING_PCT = Decimal("90")
@@ -66,36 +66,66 @@ def latest_member_balances(group):
     )
 
 
-def loans_subquery():
-    """The loans of the group of the outer row (a correlated sum; 0 when it has none)."""
-    from clients.models import CREDIT_KINDS
+def _member_credit_latest():
+    """The credit accounts of the members of the outer row's group, grouped per group, each account at
+    its latest balance (`latest`): the same figure as `latest_member_balances`, read account by account
+    (one index probe per account instead of a latest-date lookup per balance row)."""
+    from clients.models import CREDIT_KINDS, AccountBalance, BankAccount, GroupMembership
 
-    loans = (
-        latest_member_balances(OuterRef("pk"))
-        .filter(account__kind__in=CREDIT_KINDS)
+    latest = AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date").values("balance")[:1]
+    members = GroupMembership.objects.filter(group=OuterRef(OuterRef("pk"))).values("enterprise_id")
+    return (
+        BankAccount.objects.filter(enterprise_id__in=members, kind__in=CREDIT_KINDS)
+        .annotate(latest=Subquery(latest, output_field=_AMOUNT))
         .order_by()
-        .values("account__enterprise__memberships__group")
-        .annotate(total=Sum("balance"))
-        .values("total")
+        .annotate(total=Func(F("latest"), function="SUM", output_field=_AMOUNT))
     )
-    return Coalesce(Subquery(loans, output_field=_AMOUNT), Value(Decimal("0"), output_field=_AMOUNT))
+
+
+def loans_subquery():
+    """The loans of the outer row's group (0 when it has none)."""
+    return Coalesce(Subquery(_member_credit_latest().values("total"), output_field=_AMOUNT),
+                    Value(Decimal("0"), output_field=_AMOUNT))
+
+
+def limit_use_subquery():
+    """The limit use of the outer row's group in percent, rounded like `used_pct`; None without a limit.
+    Its own subquery (not an expression over `loans`), so that sorting and filtering by it reads each
+    group's accounts once."""
+    pct = ExpressionWrapper(F("total") * Value(Decimal("100")) / OuterRef("unified_credit_limit"), output_field=_PCT)
+    used = _member_credit_latest().annotate(pct=Round(pct, 1, output_field=_PCT)).values("pct")
+    return Case(
+        When(unified_credit_limit__gt=0,
+             then=Coalesce(Subquery(used, output_field=_PCT), Value(Decimal("0.0"), output_field=_PCT))),
+        default=Value(None, output_field=_PCT),
+        output_field=_PCT,
+    )
 
 
 def with_limit_use(queryset):
     """Groups annotated with `loans` and `limit_use_pct` (None without a limit): one query for any
-    number of groups (correlated subqueries, evaluated for the rows the query returns)."""
+    number of groups (correlated subqueries: a page computes them for its own rows only)."""
     if "limit_use_pct" in queryset.query.annotations:
         return queryset
-    pct = ExpressionWrapper(F("loans") * Value(Decimal("100")) / F("unified_credit_limit"), output_field=_PCT)
-    return queryset.annotate(loans=loans_subquery()).annotate(
-        limit_use_pct=Case(
-            When(unified_credit_limit__gt=0, then=Round(pct, 1, output_field=_PCT)),
-            default=Value(None, output_field=_PCT),
-            output_field=_PCT,
-        )
+    return queryset.annotate(loans=loans_subquery(), limit_use_pct=limit_use_subquery())
+
+
+def flagged(groups) -> list[tuple[int, Decimal | None, Decimal]]:
+    """(id, limit use, loans) of the groups at or past the warning level, or with loans and no limit:
+    the most used first (no limit at all: first of all). One query; each group's accounts are read once
+    (the filter and the order work on the figures of a derived table, not on copies of the subqueries)."""
+    from django.db import connection
+
+    inner = groups.order_by().annotate(
+        use=limit_use_subquery(),
+        loans_without_limit=Case(When(unified_credit_limit=0, then=loans_subquery()), default=Value(None),
+                                 output_field=_AMOUNT),
+    ).values("pk", "use", "loans_without_limit")
+    sql, params = inner.query.sql_with_params()
+    query = (  # OFFSET 0: PostgreSQL computes the figures once, rather than again for the WHERE clause
+        f"SELECT t.pk, t.use, COALESCE(t.loans_without_limit, 0) FROM ({sql} OFFSET 0) t "
+        "WHERE t.use >= %s OR t.loans_without_limit > 0 ORDER BY t.use DESC NULLS FIRST, t.pk"
     )
-
-
-def near_or_over() -> Q:
-    """Groups (annotated by `with_limit_use`) at or past the warning level, or with loans and no limit."""
-    return Q(limit_use_pct__gte=WARNING_PCT) | Q(unified_credit_limit=0, loans__gt=0)
+    with connection.cursor() as cursor:
+        cursor.execute(query, (*params, WARNING_PCT))
+        return [(pk, None if use is None else Decimal(use), Decimal(loans)) for pk, use, loans in cursor.fetchall()]

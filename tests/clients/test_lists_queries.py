@@ -13,7 +13,7 @@ from tests.querycount import count_queries
 # the panels' figures (clients.landing: each an aggregate or a bounded list): RM 5 (groups' totals,
 # clients, pending requests and their count, groups by limit use); branch head and head office 5 (the
 # branch tree, groups and clients per branch, requests awaiting approval and their count); risk officer
-# 3 (totals, near / over counts, the groups near their limit). Lists: the totals query counts the pages;
+# 3 (totals, the limit use of every group in reach once, the flagged rows shown). Lists: the totals query counts the pages;
 # branch heads and head office add the branch and RM choices (2).
 PINNED = {
     ("rm_gy1", "home", ""): 9,
