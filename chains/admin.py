@@ -13,13 +13,13 @@ from core.admin_tools import HeadOfficeOnlyMixin, ServiceAdminMixin, run_service
 class ChainLinkAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     """Head office only; declared, changed and deleted through chains.services (core.admin_tools)."""
 
-    list_display = ["group", "supplier", "buyer", "tier", "goods", "status", "created_at"]
+    list_display = ["group", "supplier", "buyer", "tier", "goods", "status", "volume", "created_at"]
     list_filter = ["status", "tier"]
     search_fields = ["group__name", "supplier__name", "supplier__uscc", "buyer__name", "buyer__uscc"]
     raw_id_fields = ["group", "supplier", "buyer"]
     list_select_related = ["group", "supplier", "buyer"]
     actions = ["confirm_links", "dismiss_links"]
-    readonly_fields = ["status"]
+    readonly_fields = ["status", "volume", "payment_count", "months_active"]  # detection's figures
     readonly_on_change = ("group", "supplier", "buyer")
     create_service = services.chain_link_declare
     update_service = services.chain_link_update
