@@ -47,11 +47,22 @@ def _journey(page, live_server, tmp_path, *, language: str, core, supplier, ref:
     assert header[0] == ("付款方统一社会信用代码" if zh else "payer")
     day = date.today() - timedelta(days=3)
     written_day = f"{day.year}年{day.month}月{day.day}日" if zh else day.strftime("%Y%m%d")
-    _fill(path, [core.uscc, supplier.uscc, amount, "人民币" if zh else "RMB", written_day,
-                 "付款" if zh else "Payment", "本行" if zh else "this_bank", ref])
+    row = [core.uscc, supplier.uscc, "12万3", "人民币" if zh else "RMB", written_day, "付款" if zh else "Payment",
+           "本行" if zh else "this_bank", ref]
+    _fill(path, row)  # first with an amount that can be read two ways
 
     page.select_option("select[name=kind]", "flows")
     page.select_option("select[name=source_system]", "erp")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("main form button[type=submit]")
+    errors = page.locator("table.errors-table tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("金额（元）" if zh else "amount")  # the column as the page names it
+    expect(page.locator("#import-report form")).to_have_count(0)
+    _shot(page, f"errors-{language}")
+
+    row[2] = amount
+    _fill(path, row)
     page.set_input_files("input[name=file]", str(path))
     page.click("main form button[type=submit]")
     report = page.locator("#import-report")
@@ -75,6 +86,7 @@ def _journey(page, live_server, tmp_path, *, language: str, core, supplier, ref:
     page.click("main form button[type=submit]")
     expect(page.locator("#import-report .nothing-new")).to_be_visible()
     expect(page.locator("#import-report form")).to_have_count(0)
+    _shot(page, f"nothing-new-{language}")
 
 
 def test_rm_downloads_the_template_fills_a_row_and_imports_it_in_both_languages(bank, login, live_server, tmp_path):
