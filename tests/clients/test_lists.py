@@ -246,3 +246,17 @@ def test_chinese_list_reads_wan_yuan(bank, client_as, four):
     client = client_as(bank.rm_gy2)
     body = client.get(reverse("clients:group_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "（万元）" in body and "10,000.00" in body  # 1 亿 in 万元
+
+
+def test_the_360_page_warns_by_the_same_rule(bank, client_as):
+    client = client_as(bank.rm_gy1)
+    for loans, expected in [("899.49", None), ("899.50", "Loans use 90.0% of the unified credit limit."),
+                            ("1000", "Loans exceed the unified credit limit: 100.0% used.")]:
+        group = group_with(name=f"额度规则集团{loans}", branch=bank.gy1, lead_rm=bank.rm_gy1, limit="1000", loans=loans)
+        body = client.get(reverse("clients:group_detail", args=[group.pk])).content.decode()
+        listed = client.get(reverse("clients:group_list"), {"q": group.name}).content.decode()
+        if expected is None:
+            assert 'id="limit-warning"' not in body and 'data-level=""' in listed
+        else:
+            assert 'id="limit-warning"' in body and expected in body
+            assert 'data-level="near"' in listed or 'data-level="over"' in listed
