@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import translation
 from django.utils.functional import Promise
@@ -42,7 +43,7 @@ class Column:
     aliases: tuple[str, ...] = ()  # other headers accepted (either language)
     type: str = TEXT
     help: str | Promise = ""  # what goes in it (the templates' notes; translatable)
-    choices: type | None = None  # a TextChoices class, for type CHOICE
+    choices: Any = None  # a TextChoices class, for type CHOICE
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # choice value -> other words
     example_en: str = ""  # example cell of the English template ("" for none)
     example_zh: str | None = None  # example cell of the Chinese template (None: the English one)
@@ -97,5 +98,6 @@ def _choice_map(choices, synonyms: tuple) -> dict[str, str]:
 
 def choice_values(column: Column, language: str) -> dict[str, str]:
     """{stored value: label in `language`}, for the templates' notes and examples."""
+    assert column.choices is not None, column.key
     with translation.override(language):
         return {v: str(label) for v, label in zip(column.choices.values, column.choices.labels, strict=True)}
