@@ -4,8 +4,9 @@
 // One colour per role (the palette comes with the data, and the legend shows it), clients filled and
 // prospects hollow, size by flow volume with the group; membership edges from the core, guarantee
 // edges dashed with an arrow (guarantor -> borrower). Only the important nodes carry a label (the core,
-// guarantee parties, the largest volumes); a label that would cover another is hidden, every name is
-// whole in its tooltip. The chart fills its card and follows the window's size.
+// guarantee parties, the largest volumes); a label that would cover another label or another node is
+// hidden (named on hover), every name is whole in its tooltip. The chart fills its card and follows
+// the window's size.
 // Names are data: labels and tooltips take them as text (CrmSafe, static/js/safe.js), never as HTML.
 (function () {
   "use strict";
@@ -67,7 +68,7 @@
           itemStyle: n.is_client
             ? { color: colour, borderColor: "#fff", borderWidth: 1 }
             : { color: "#fff", borderColor: colour, borderWidth: 3 },
-          label: { show: !!n.important, position: side, fontWeight: n.core ? "bold" : "normal" },
+          label: { show: !!n.important && !quiet[n.id], position: side, fontWeight: n.core ? "bold" : "normal" },
           emphasis: { label: { show: true } }
         };
       });
@@ -103,6 +104,50 @@
     }
 
     var chart = window.echarts.init(el);
+    var quiet = {};  // nodes whose label would cover another node: named on hover only
+
+    function box(g) {
+      var r = g.getBoundingRect().clone();
+      var m = g.getComputedTransform();
+      if (m) { r.applyTransform(m); }
+      return r;
+    }
+
+    function crossing(a, b) {
+      return a.x + 1 < b.x + b.width && b.x + 1 < a.x + a.width && a.y + 1 < b.y + b.height && b.y + 1 < a.y + a.height;
+    }
+
+    /** Ids of the nodes whose shown label covers another node's symbol (hideOverlap only weighs labels
+     * against labels). Read from the drawn elements, so it holds whatever the card's size. */
+    function covering() {
+      var data = chart.getModel().getSeriesByIndex(0).getData();
+      var symbols = [];
+      var shown = [];
+      for (var i = 0; i < data.count(); i++) {
+        var g = data.getItemGraphicEl(i);
+        if (!g) { continue; }
+        symbols.push({ i: i, rect: box(g) });
+        var path = g.childAt ? g.childAt(0) : g;
+        var label = path && path.getTextContent && path.getTextContent();
+        if (label && !label.ignore && !label.invisible) { shown.push({ i: i, rect: box(label) }); }
+      }
+      return shown.filter(function (l) {
+        return symbols.some(function (s) { return s.i !== l.i && crossing(l.rect, s.rect); });
+      }).map(function (l) { return data.getId(l.i); });
+    }
+
+    /** Draws, then quiets the labels that cover a node until none does (a label hidden by hideOverlap
+     * may show once its neighbour is quiet, hence a few rounds). */
+    function drawSettled() {
+      quiet = {};
+      render();
+      for (var round = 0; round < 4; round++) {
+        var ids = covering();
+        if (!ids.length) { return; }
+        ids.forEach(function (id) { quiet[id] = true; });
+        render();
+      }
+    }
 
     function render() {
       var aspect = Math.max(0.8, Math.min(2.4, el.clientWidth / Math.max(1, el.clientHeight)));
@@ -139,11 +184,11 @@
       }, true);
     }
 
-    render();
+    drawSettled();
     var pending = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(pending);
-      pending = window.setTimeout(function () { chart.resize(); render(); }, 150);
+      pending = window.setTimeout(function () { chart.resize(); drawSettled(); }, 150);
     });
   }
 

@@ -120,7 +120,6 @@
 
     function item(node) {
       var shut = !node.open && node.children.length > 0;
-      var leaf = !node.open || !node.children.length;
       var fill = colour(node);
       var big = node.kind !== "enterprise" || node.core || node.controller;
       return {
@@ -133,9 +132,13 @@
           borderColor: node.controller ? CONTROLLER_RING : fill,
           borderWidth: node.controller ? 3 : (shut ? 2 : 1)
         },
-        label: leaf
-          ? { position: "right", align: "left", formatter: labelText(node) }
-          : { position: "left", align: "right", formatter: labelText(node) },
+        // Labels go right of their node, the root's to its left. Not left of inner nodes: the tidy
+        // layout may put a node of a deeper level on the row of a leaf of the next subtree, and a
+        // left label would run into that leaf's. To the right a label ends a gap before the next
+        // column, whatever the row.
+        label: node === root
+          ? { position: "left", align: "right", width: Math.min(labelWidth, rootWidth), formatter: labelText(node) }
+          : { position: "right", align: "left", formatter: labelText(node) },
         children: node.open ? node.children.map(item) : []
       };
     }
@@ -154,6 +157,9 @@
       el.style.width = width > available ? width + "px" : "";
       el.style.height = height + "px";
       chart.resize();
+      // A fresh drawing each time: ECharts' tree diff fails on nodes that disappear with their parent
+      // ("Cannot read properties of null (reading '__edge')") when a level is closed.
+      chart.clear();
       chart.setOption({
         animation: false,
         tooltip: {
@@ -192,11 +198,13 @@
             overflow: "truncate",
             ellipsis: "…",
             color: "#1f2933",
+            textBorderColor: "#fff",  // a label over the start of its node's edges stays legible
+            textBorderWidth: 3,
             rich: {
               name: {},
               strong: { fontWeight: "bold" },
               share: { color: "#0b5cad", fontWeight: "bold" },
-              ctl: { color: "#fff", backgroundColor: "#6b46c1", borderRadius: 3, padding: [1, 4] },
+              ctl: { color: "#fff", backgroundColor: "#6b46c1", borderRadius: 3, padding: [1, 4], textBorderWidth: 0 },
               more: { color: "#0b5cad", fontWeight: "bold" }
             }
           },
