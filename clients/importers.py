@@ -164,6 +164,8 @@ class EnterpriseImporter(FrameImporter):
                    help=gettext_lazy("Optional: a GB/T 4754 code, a section letter A-T, optionally followed by "
                                      "2 to 4 digits (e.g. C36)."), example_en="C36"),
             Column("size", "企业规模", type=CHOICE, choices=EnterpriseSize, aliases=("规模",),
+                   synonyms={EnterpriseSize.LARGE: ("大型企业",), EnterpriseSize.MEDIUM: ("中型企业",),
+                             EnterpriseSize.SMALL: ("小型企业",), EnterpriseSize.MICRO: ("微型企业",)},
                    help=gettext_lazy("Optional: the enterprise's size.")),
             Column("region", "地区代码", aliases=("地区", "省份代码", "所在地区"),
                    help=gettext_lazy("Optional: the two-digit GB/T 2260 province code (e.g. 52 for Guizhou)."),

@@ -91,8 +91,14 @@ def _allowed(column: Column, language: str) -> str:
     if column.type != CHOICE:
         return ""
     labels = choice_values(column, language)
-    return ("、" if language != "en" else ", ").join(
-        f"{label}" if language != "en" else f"{value} ({label})" for value, label in labels.items())
+    if language == "en":
+        return ", ".join(f"{value} ({label})" for value, label in labels.items())
+    # Chinese: each label with the other words read as it (收款 for 付款, 本行 for 本行结算).
+    shown = []
+    for value, label in labels.items():
+        others = [w for w in column.synonyms.get(value, ()) if not w.isascii()]
+        shown.append(f"{label}（{'、'.join(others)}）" if others else label)
+    return "、".join(shown)
 
 
 def build(kind: str, fmt: str, parties: ExampleParties, language: str) -> bytes:
