@@ -19,6 +19,7 @@ from clients.models import (
 )
 from clients.reference import INDUSTRY_SECTION_CHOICES, REGION_CHOICES
 from clients.search import validate_query
+from core.api.filters import BigIntegerFormField
 from core.sorting import SortFilter, Sorting, SortKey, rank
 
 
@@ -66,6 +67,22 @@ class EnterpriseCodeFilter(django_filters.CharFilter):
 
 
 # --- list filters shared by pages and API -----------------------------------------------------------------
+
+
+class IdField(BigIntegerFormField):
+    def to_python(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):  # handed over by code, not typed
+            value = str(value)
+        return super().to_python(value)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: digits only, within bigint (the API's strict field, core.api.filters, on the pages too), so
+    that `1.5` or a 30-digit number is an invalid filter (the page ignores it) and never reaches the
+    database (SQLite cannot even bind it)."""
+
+    field_class = IdField
+
 
 ANY = _("All")  # the empty choice of every list filter ("本行客户：全部")
 
@@ -149,11 +166,11 @@ class GroupClientFilterSet(ScopedFilterSet):
     region = django_filters.ChoiceFilter(
         choices=REGION_CHOICES, field_name="core_enterprise__region", empty_label=ANY, label=_("Region")
     )
-    branch = django_filters.NumberFilter(method="in_branch_subtree", label=_("Branch"),
+    branch = IdFilter(method="in_branch_subtree", label=_("Branch"),
                                          help_text=_("A branch id: its groups and those of its whole subtree."))
-    sub_branch = django_filters.NumberFilter(method="in_branch_subtree", label=_("Sub-branch"),
+    sub_branch = IdFilter(method="in_branch_subtree", label=_("Sub-branch"),
                                              help_text=_("A sub-branch id (its subtree, like `branch`)."))
-    lead_rm = django_filters.NumberFilter(field_name="lead_rm_id", label=_("Lead RM"))
+    lead_rm = IdFilter(field_name="lead_rm_id", label=_("Lead RM"))
     sort = SortFilter(GROUP_SORTING)
 
     class Meta:

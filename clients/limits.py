@@ -122,8 +122,10 @@ def flagged(groups) -> list[tuple[int, Decimal | None, Decimal]]:
                                  output_field=_AMOUNT),
     ).values("pk", "use", "loans_without_limit")
     sql, params = inner.query.sql_with_params()
-    query = (  # OFFSET 0: PostgreSQL computes the figures once, rather than again for the WHERE clause
-        f"SELECT t.pk, t.use, COALESCE(t.loans_without_limit, 0) FROM ({sql} OFFSET 0) t "
+    # OFFSET 0: PostgreSQL computes the figures once rather than again for the WHERE clause.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    query = (
+        f"SELECT t.pk, t.use, COALESCE(t.loans_without_limit, 0) FROM ({sql}{fence}) t "
         "WHERE t.use >= %s OR t.loans_without_limit > 0 ORDER BY t.use DESC NULLS FIRST, t.pk"
     )
     with connection.cursor() as cursor:
