@@ -89,6 +89,18 @@ def main():
         (hq, "API group clients ?q=汽车 (hq)", f"/api/v1/group-clients/?q={quote('汽车')}"),
         (hq, "API enterprises ?q=建材 (hq)", f"/api/v1/enterprises/?q={quote('建材')}"),
     ]
+    # Landing pages per role and the lists' sorts and filters (clients.landing, core.sorting).
+    head, risk = (user_model.objects.get(username=name) for name in ("head_gy", "risk_gy"))
+    pages += [
+        (rm, "landing (rm_gy1)", "/"),
+        (head, "landing (head_gy)", "/"),
+        (risk, "landing (risk_gy: limit use of the branch)", "/"),
+        (hq, "landing (hq)", "/"),
+        (hq, "group list by limit use (hq, all groups)", "/clients/groups/?sort=-limit_use"),
+        (hq, "group list by lead RM, pinyin (hq)", "/clients/groups/?sort=lead_rm"),
+        (head, "group list mine / sub-branch (head_gy)", f"/clients/groups/?sort=-limit&sub_branch={rm.profile.branch_id}"),
+        (hq, "enterprise list by RM, pinyin (hq)", "/clients/enterprises/?sort=-rm"),
+    ]
     for user, label, url in pages:
         client = Client()
         client.force_login(user)
