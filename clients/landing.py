@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from clients import limits
@@ -29,6 +30,7 @@ from clients.selectors import with_member_count
 from core.sorting import Pinyin
 from staff.scope import scope_for
 
+StrOrPromise = str | Promise  # a label, translated when shown
 LIST_ROWS = 10
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
 
@@ -38,7 +40,7 @@ class Panel:
     """One block of the landing page: its id, title, template and figures."""
 
     key: str
-    title: str
+    title: StrOrPromise
     template: str
     context: dict = field(default_factory=dict)
     wide: bool = False
@@ -46,7 +48,7 @@ class Panel:
 
 @dataclass(frozen=True)
 class Tile:
-    label: str
+    label: StrOrPromise
     value: object
     kind: str = "count"  # "count" (|num) or "money" (|money_tile)
     url: str = ""
@@ -138,8 +140,8 @@ def branch_table(user) -> tuple[list[BranchRow], BranchRow]:
     from staff.models import Branch
 
     scope = scope_for(user)
-    own = Branch.objects.filter(**({"parent__isnull": True} if scope.sees_all else {"pk": scope.branch_id}))
-    own = own.order_by("path").values_list("path", flat=True)
+    top_filter = {"parent__isnull": True} if scope.sees_all else {"pk": scope.branch_id}
+    own = Branch.objects.filter(**top_filter).order_by("path").values_list("path", flat=True)
     nodes = list(Branch.objects.filter(path__startswith=own[:1]).order_by("path").values("pk", "name", "path", "parent_id"))
     if not nodes:
         return [], BranchRow(0, "")
