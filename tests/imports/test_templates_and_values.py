@@ -322,3 +322,28 @@ def test_hostile_headers_and_cells_are_refused_clearly(codes, client_as, bank):
     errors = errors_of(result.context["result"])
     assert set(errors) == {(2, "kind"), (3, "amount"), (4, "value_date"), (5, "currency")}
     assert "<b>付款</b>" not in body and Flow.objects.count() == 0
+
+
+def test_a_background_preview_shows_names_and_tiles_and_no_button_when_nothing_is_new(
+        bank, client_as, codes, settings, tmp_path):
+    """Large files are checked by a worker; the status page shows the same preview as an inline one."""
+    from core import outbox
+
+    settings.IMPORT_TEMP_DIR = str(tmp_path / "uploads")
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # every file is "large" here
+    client = client_as(bank.rm_gy1)
+    content = csv_bytes([flow(codes, "BG1", amount="125万")], header=ZH_FLOW_HEADER)
+    run_import_and_confirm = import_file(user=bank.rm_gy1, kind="flows", fh=io.BytesIO(content), filename="f.csv",
+                                         commit=True, source_system="erp")
+    assert run_import_and_confirm.committed
+    post(client, content, **ZH)
+    outbox.dispatch_all()
+    from core.models import JobRun
+
+    run = JobRun.objects.get(job="import-preview:flows")
+    shown = client.get(reverse("imports:run", kwargs={"pk": run.pk}), **ZH)
+    html = shown.content.decode()
+    assert shown.context["result"].already_present == 1 and shown.context.get("token") is None
+    assert 'action="/imports/confirm/"' not in html and "nothing-new" in html
+    assert bank.group_gy.core_enterprise.name in html.split('class="data preview"')[1]
+    assert "125.00万元" in html  # the total, from the run's report
