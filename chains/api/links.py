@@ -68,8 +68,23 @@ class ChainLinkConfirmSerializer(Serializer):
     goods = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+class FlatListField(serializers.ListField):
+    """A list whose item errors are said as plain messages naming the position (`[2] A valid integer is
+    required.`), so the answer keeps the API's error shape: field -> list of strings."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict):
+                flat = [f"[{index}] {message}" for index, messages in detail.items() for message in messages]
+                raise serializers.ValidationError(flat[:10]) from None
+            raise
+
+
 class ChainLinkBulkSerializer(Serializer):
-    ids = serializers.ListField(
+    ids = FlatListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=services.BULK_MAX,
         help_text=_("Ids of links awaiting review (confirm: or dismissed), all in groups you cover; all or none."),
     )

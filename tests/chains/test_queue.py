@@ -195,6 +195,7 @@ def test_api_bulk_refuses_bad_bodies(chain, bank, api_as, body):
     mine = proposals(chain.group, 1)[0]
     response = api_as(bank.rm_gy1).post(f"{API}bulk-confirm/", body, format="json")
     assert response.status_code == 400 and "ids" in response.json()
+    assert isinstance(response.json()["ids"], list) and all(isinstance(m, str) for m in response.json()["ids"])
     assert ChainLink.objects.get(pk=mine.pk).status == LinkStatus.DETECTED
 
 
