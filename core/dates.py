@@ -26,6 +26,7 @@ What uses it:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -265,6 +266,7 @@ _TIME_TAIL = re.compile(TIME_TAIL)
 
 # Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is the 29 February 1900 that never was.
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_MAX_SERIAL = (HARD_MAX - _EXCEL_EPOCH).days
 
 
 def parse_date_text(text: str) -> dt.date | None:
@@ -286,9 +288,11 @@ def parse_date_text(text: str) -> dt.date | None:
 def excel_serial_date(value) -> dt.date | None:
     """The date an Excel serial number stands for (a date typed into a cell formatted as a number);
     None for a number that is not a whole day after 1 March 1900, or past the hard limits."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if value < 61 or value != int(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not 61 <= value <= _EXCEL_MAX_SERIAL or value != int(value):
         return None
     try:
         day = _EXCEL_EPOCH + dt.timedelta(days=int(value))

@@ -347,3 +347,31 @@ def test_a_background_preview_shows_names_and_tiles_and_no_button_when_nothing_i
     assert 'action="/imports/confirm/"' not in html and "nothing-new" in html
     assert bank.group_gy.core_enterprise.name in html.split('class="data preview"')[1]
     assert "125.00万元" in html  # the total, from the run's report
+
+
+# --- core.dates: the date rules imports use ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20261122", "2026-11-22"), ("2026/11/22", "2026-11-22"), ("2026年11月22日", "2026-11-22"),
+    ("2026-11-22", "2026-11-22"), ("2026.1.5", "2026-01-05"), ("２０２６－１１－２２", "2026-11-22"),
+    ("2026年1月5日 09:30", "2026-01-05"), ("2026-11-22T10:00:00+08:00", "2026-11-22"),
+    ("2026-13-01", None), ("2026-02-30", None), ("22/11/2026", None), ("11/22/2026", None), ("2026-11", None),
+    ("202611221", None), ("2026-10-01T25:00", None), ("2026/11-22", None), ("", None), ("2026年" + "1" * 5000, None),
+])
+def test_dates_are_read_year_first_or_not_at_all(text, expected):
+    from core.dates import parse_date_text
+
+    day = parse_date_text(text)
+    assert (day.isoformat() if day else None) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (46348, "2026-11-22"), (46348.0, "2026-11-22"), (61, "1900-03-01"), (60, None), (46348.5, None), (True, None),
+    (-5, None), (float("inf"), None), (float("nan"), None), (10 ** 400, None), (1e300, None), ("46348", None),
+])
+def test_excel_serial_dates(value, expected):
+    from core.dates import excel_serial_date
+
+    day = excel_serial_date(value)
+    assert (day.isoformat() if day else None) == expected
