@@ -14,7 +14,7 @@
 
   var ROW = 24;              // px between two rows of the tree: a 12 px label and its gap
   var PAD = 16;              // px above and below the tree
-  var MAX_LABEL = 230;       // px of a label at most
+  var MAX_LABEL = 280;       // px of a label at most
   var MIN_LABEL = 110;       // px of a label at least; below that the chart scrolls sideways
   var GAP = 30;              // px between a node and the label of the next column
   var FIRST_VIEW_ROWS = 40;  // the first view opens as many levels as fit in about this many rows

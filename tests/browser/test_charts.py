@@ -191,3 +191,21 @@ def test_control_tree_and_circle_graph_read_well(big, page, live_server, languag
     page.emulate_media(media="screen")
 
     assert errors == []
+
+
+def test_a_wide_real_tree_scrolls_inside_its_card_without_clashes(bank, page, live_server):
+    """American Electric Power's Exhibit 21 (real public data): some 50 subsidiaries on one level."""
+    from tests.clients.test_control_tree_chart import _aep_group
+
+    group, _shares = _aep_group(bank)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live_server, "en")
+    page.goto(f"{live_server.url}/clients/groups/{group.pk}/")
+    expect(page.locator("#control-tree-chart canvas")).to_have_count(1)
+    found = assert_labels_read(page, "#control-tree-chart", against_symbols=True, minimum=40)
+    scroller = page.locator("#control-tree-scroll")
+    assert found["height"] > scroller.bounding_box()["height"]  # taller than the card allows: it scrolls
+    assert scroller.evaluate("(el) => el.scrollHeight > el.clientHeight")
+    page.locator("#control-tree").screenshot(path=str(SCREENS / "control-tree-wide-en.png"))
+    assert errors == []

@@ -138,3 +138,41 @@ def test_short_names_drop_only_the_legal_form():
     assert short_name("Acme Widgets Co., Ltd.") == "Acme Widgets"
     assert short_name("有限公司") == "有限公司"
     assert short_name("<script>x</script>") == "<script>x</script>"
+
+
+def _aep_group(bank):
+    """American Electric Power's Exhibit 21 (2009, real public data: tests/fixtures/realdata/README.md)
+    as a group: the filer holds each listed subsidiary directly at the listed percentage."""
+    from clients.models import Enterprise
+    from tests.realdata.test_realdata import _codes, _ex21_rows
+
+    rows = _ex21_rows("4904-0000004904-09-000040")
+    codes = _codes()
+    core = Enterprise.objects.create(name="American Electric Power Company, Inc.", uscc=next(codes), is_client=True,
+                                     branch=bank.gy1, rm=bank.rm_gy1)
+    subs = Enterprise.objects.bulk_create([Enterprise(name=r["Subsidiary"].strip()[:200], uscc=next(codes)) for r in rows])
+    ControlLink.objects.bulk_create([
+        ControlLink(parent_enterprise=core, child=e, share_pct=Decimal(r["Ownership Percentage"]))
+        for e, r in zip(subs, rows, strict=True)
+    ])
+    group = GroupClient.objects.create(name="AEP group", core_enterprise=core, lead_rm=bank.rm_gy1, branch=bank.gy1,
+                                       tier="key")
+    group_membership_refresh(groups=[group])
+    return group, {r["Subsidiary"].strip(): Decimal(r["Ownership Percentage"]) for r in rows}
+
+
+def test_real_exhibit_21_list_makes_a_wide_one_level_tree(bank):
+    group, shares = _aep_group(bank)
+    chart = chart_for(group)
+    [core] = chart["tree"]["children"]
+    assert core["controller"]  # no person on file: the filer is the top entity
+    majority = {name: share for name, share in shares.items() if share > 50}
+    assert {c["name"]: c["share"] for c in core["children"]} == {n: share_text(s) for n, s in majority.items()}
+    assert chart["levels"] == 3 and chart["leaves"] == len(majority) > 40
+    by_name = {c["name"]: c for c in core["children"]}
+    assert by_name["Appalachian Power Company"]["share"] == "98.70%"
+    assert by_name["AEP Coal, Inc."]["short"] == "AEP Coal"
+    assert by_name["AEP Nonutility Funding LLC"]["short"] == "AEP Nonutility Funding"
+    # Largest share first, then by name: a stable order.
+    order = [(-Decimal(c["share"].rstrip("%")), c["name"]) for c in core["children"]]
+    assert order == sorted(order)
