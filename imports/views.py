@@ -24,18 +24,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from clients.validators import normalize_uscc
 from core.htmx import is_fragment, template_for
 from core.models import JobRun, JobStatus
 from core.money import chinese
 from core.permissions import ClientEditorRequiredMixin
 from imports import blanks
-from imports.columns import CODE
 from imports.engine import max_upload_bytes
-from imports.errors import RowError
 from imports.forms import ImportUploadForm
-from imports.registry import importer_for, kind_choices
-from imports.selectors import example_parties, names_in_reach
+from imports.preview import kind_columns, preview_context
+from imports.registry import kind_choices
+from imports.selectors import example_parties
 from imports.services import import_file, report_result
 from imports.tasks import queue_upload_import, upload_dir
 
@@ -179,9 +177,9 @@ class ImportRunView(ImportView):
 
 
 class ImportTemplateView(ClientEditorRequiredMixin, View):
-    """GET /imports/template/?kind=flows&format=xlsx: the template of a kind (XLSX or CSV; CSV by default) in the page's
-    language, with example rows that preview as valid for the user (imports.blanks). An unknown kind
-    or format answers 404."""
+    """GET /imports/template/?kind=flows&format=xlsx: the template of a kind (XLSX, or CSV by default)
+    in the page's language, with example rows that preview as valid for the user (imports.blanks). An
+    unknown kind or format answers 404."""
 
     http_method_names = ["get"]
 
@@ -195,38 +193,6 @@ class ImportTemplateView(ClientEditorRequiredMixin, View):
         response["Content-Disposition"] = content_disposition_header(True, blanks.filename(kind, fmt, language))
         response["Cache-Control"] = "private, no-store"
         return response
-
-
-def kind_columns() -> list[dict]:
-    """Each kind with its columns' headers in the page's language (the upload page's list)."""
-    out = []
-    for kind, label in kind_choices():
-        columns = importer_for(kind).columns
-        sep = "、" if chinese() else ", "
-        out.append({"kind": kind, "label": label,
-                    "required": sep.join(columns.header(k) for k in columns.required_keys),
-                    "optional": sep.join(columns.header(k) for k in columns.optional_keys)})
-    return out
-
-
-def preview_context(user, kind: str, result) -> dict:
-    """What the result fragment shows beside the counts: the columns' headers in the page's language,
-    and the names of the credit codes in the preview rows the user may see (imports.selectors)."""
-    try:
-        columns = importer_for(kind).columns
-    except KeyError:
-        return {}
-    code_positions = [i + 1 for i, key in enumerate(result.columns)
-                      if key in columns.by_key and columns.spec(key).type == CODE]
-    names = names_in_reach(user, [row[i] for row in result.preview for i in code_positions if i < len(row)]) \
-        if code_positions and result.preview else {}
-    rows = []
-    for row in result.preview:
-        rows.append([{"value": v, "name": names.get(normalize_uscc(v), "") if i in code_positions else ""}
-                     for i, v in enumerate(row)])
-    errors = [RowError(e.row, columns.header(e.column), e.message) for e in result.errors.sorted()]
-    return {"result_errors": errors, "preview_headers": [columns.header(k) for k in result.columns],
-            "preview_rows": rows}
 
 
 STAGES = {
