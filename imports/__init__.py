@@ -10,4 +10,9 @@
   by `ImportsConfig.ready()` the way the admin finds `admin.py` modules.
 - `models`: `SourceSystem`, the list of source systems head office keeps.
 - `services`: what the upload page, the API and `manage.py import` call.
+- `columns`: each importer column declared once: its key, Chinese header, accepted header variants,
+  value type and, for choices, the model's TextChoices (labels in both languages) and extra words.
+- `blanks`: the downloadable templates (XLSX with a notes sheet, CSV) in the page's language.
+- `selectors` / `preview`: names beside credit codes (full record and counterparties only), the
+  templates' example parties, and what the upload page shows of a checked file.
 """

@@ -6,6 +6,10 @@ problems raise `ImportFileError` with a message for the user. `check_file` makes
 once (size, type, encoding, CSV header); `file_chunks` then reads the checked file. Memory stays flat:
 CSV is read with `chunksize`, XLSX row by row with openpyxl's read-only mode.
 
+Headers are matched through the importer's column declarations (imports.columns): Chinese or English,
+and their common variants, each read as the column's key; numbers in an XLSX date column are Excel
+serial dates (core.dates).
+
 Hostile files cost no more than honest ones and never get past the reader as a 500: headers are read
 in linear time and at most MAX_COLUMNS wide, a file named .xlsx that is not a workbook (or whose
 parts openpyxl cannot read) is a file error, and cells holding text the database cannot store (NUL,
