@@ -346,14 +346,15 @@ def sankey_data(*, group: GroupClient, links: list[LinkRow], top: int = SANKEY_T
         return key
 
     for row in links:
-        if row.volume <= 0:
+        volume = money.to_decimal(row.volume) or Decimal(0)  # SQLite (the demo) hands back floats
+        if volume <= 0:
             continue
         supplier_col, buyer_col = _party_columns(row)
         if supplier_col >= buyer_col:
             continue  # a link whose parties do not run left to right (e.g. two members): not drawn
         source = node(row.supplier_id, row.supplier_name, supplier_col)
         target = node(row.buyer_id, row.buyer_name, buyer_col)
-        raw[(source, target)] = raw.get((source, target), Decimal(0)) + row.volume
+        raw[(source, target)] = raw.get((source, target), Decimal(0)) + volume
 
     # Keep the `top` busiest enterprises of each column; fold the others into one node per column.
     through_in: dict[str, Decimal] = {}

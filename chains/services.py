@@ -405,7 +405,9 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
     thresholds = DetectionSettings.current()
     values = params(group=group.pk, start=ops.adapt_datefield_value(start), end=ops.adapt_datefield_value(end),
                     now=ops.adapt_datetimefield_value(now),
-                    min_volume=ops.adapt_decimalfield_value(thresholds.min_volume, 18, 2),
+                    # SQLite compares a number with text as smaller whatever the figures: give it a number
+                    min_volume=thresholds.min_volume if connection.vendor == "postgresql"
+                    else float(thresholds.min_volume),
                     min_payments=thresholds.min_payments, min_months=thresholds.min_months)
     proposed = refreshed = 0
     with connection.cursor() as cursor:
