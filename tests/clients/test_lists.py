@@ -260,3 +260,18 @@ def test_the_360_page_warns_by_the_same_rule(bank, client_as):
         else:
             assert 'id="limit-warning"' in body and expected in body
             assert 'data-level="near"' in listed or 'data-level="over"' in listed
+
+
+def test_enterprise_api_shares_the_sort_whitelist(bank, api_as):
+    api = api_as(bank.head_gy)
+    assert api.get(f"{API}/enterprises/", {"sort": "-rm"}).status_code == 200
+    refused = api.get(f"{API}/enterprises/", {"sort": "recorded_by"})
+    assert refused.status_code == 400 and "sort" in refused.json()
+
+
+def test_a_header_click_answers_the_table_fragment_with_the_new_order(bank, client_as, four):
+    response = client_as(bank.rm_gy2).get(reverse("clients:group_list"), {"sort": "-limit"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert 'name="sort" value="-limit" form="group-filters"' in body.split("<table")[0]
+    assert 'id="group-totals"' in body
