@@ -68,7 +68,8 @@ def _node_html(node) -> str:
     else:
         label = format_html("<strong>{}</strong>", node.name)
     controlled = ""
-    if node.kind == "enterprise" and node.controlled is not None and node.reason != "core":
+    if node.kind == "enterprise" and node.controlled is not None and node.reason != "core" \
+            and node.controlled != node.share:  # joint control: the group's total differs from this holding
         controlled = format_html(
             ' <span class="controlled">{}</span>',
             _("controlled by the group: %(share)s") % {"share": money.percent(node.controlled, money.SHARE_PLACES)},
