@@ -222,9 +222,8 @@ def _name_q(word: Word, prefix: str = "") -> Q:
     return Q(**{f"{prefix}name__icontains": word.text})
 
 
-def _pinyin_q(word: Word, field: str = "search_pinyin") -> Q | None:
-    if not word.letters:
-        return None
+def _pinyin_q(word: Word, field: str = "search_pinyin") -> Q:
+    """The pinyin test of a word of letters (callers check `word.letters`)."""
     if len(word.letters) <= 2:
         return Q(**{f"{field}__startswith": word.letters})
     return Q(**{f"{field}__contains": word.letters})
