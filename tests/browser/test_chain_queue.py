@@ -59,6 +59,7 @@ def test_chain_page_sankey_table_and_bulk_confirm(bank, login, live_server):
     page.wait_for_timeout(1500)  # the chart's entry animation
     page.screenshot(path=f"{SCREENS}/chain-zh.png", full_page=True)
     page.locator("#chain-sankey").screenshot(path=f"{SCREENS}/sankey-zh.png")
+    page.locator("#detected-links").screenshot(path=f"{SCREENS}/queue-zh.png")
     assert errors == [], ("first view", errors)
     # Printing shows the table instead of the chart.
     page.emulate_media(media="print")
@@ -88,4 +89,23 @@ def test_chain_page_sankey_table_and_bulk_confirm(bank, login, live_server):
     page.wait_for_timeout(1500)
     page.screenshot(path=f"{SCREENS}/chain-en.png", full_page=True)
     page.locator("#chain-sankey").screenshot(path=f"{SCREENS}/sankey-en.png")
+    page.locator("#detected-links").screenshot(path=f"{SCREENS}/queue-en.png")
     assert errors == [], errors
+
+
+@pytest.mark.browser
+def test_head_office_sets_the_thresholds_on_their_page(bank, login, live_server):
+    from chains.models import DetectionSettings
+
+    page = login("hq")
+    page.goto(f"{live_server.url}/chains/detection-settings/")
+    assert "万元" in page.locator("label[for=id_min_volume]").inner_text()
+    page.fill("#id_min_volume", "50")  # 50 万元 on a Chinese page
+    page.fill("#id_min_payments", "4")
+    page.fill("#id_min_months", "3")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    row = DetectionSettings.current()
+    assert (row.min_volume, row.min_payments, row.min_months) == (Decimal("500000"), 4, 3)
+    assert page.locator("#threshold-history tbody tr").count() == 1
+    page.screenshot(path=f"{SCREENS}/settings-zh.png", full_page=True)
