@@ -570,11 +570,11 @@ class ChainLinkImporter(FrameImporter):
                    aliases=("采购方", "买方", "买方统一社会信用代码", "需方统一社会信用代码", "buyer_uscc",
                             "buyer credit code"),
                    help=gettext_lazy("The buyer's unified social credit code; it differs from the supplier.")),
-            Column("tier", "层级", type=INTEGER, aliases=("级次", "链上层级"),
+            Column("tier", "链上位置", type=INTEGER, aliases=("层级", "级次", "链上层级"),
                    help=gettext_lazy("The link's tier relative to the core: -2, -1, 0, 1 or 2."), example_en="-1"),
         ),
         optional=(
-            Column("goods", "商品或服务", aliases=("商品", "货物", "产品", "交易内容"),
+            Column("goods", "商品/服务", aliases=("商品或服务", "商品", "货物", "产品", "交易内容"),
                    help=gettext_lazy("Optional: what is supplied, at most 200 characters."),
                    example_en="steel", example_zh="钢材"),
         ),
