@@ -62,12 +62,10 @@ def add_proposals(group, n):
          for i, p in enumerate(partners)), batch_size=5000)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args()
+def chain_queue_rows(repeat: int) -> list[tuple[str, float, int, int]]:
+    """(label, median seconds, queries, bytes) of the chain page of a busy group, as seeded and with
+    10,000 more links awaiting review (added and rolled back). Also called by bench.pages."""
     settings.ALLOWED_HOSTS = ["*"]
-
     from chains.models import ChainLink, Flow, LinkStatus
     from clients.models import GroupClient
 
@@ -77,22 +75,30 @@ def main():
     client = Client()
     client.force_login(hq)
     url = f"/chains/groups/{group.pk}/"
-    floor, floor_q, _ = measure(Client(), "/login/", args.repeat)
-    rows = [("login page (floor)", floor, floor_q, 0)]
-    rows.append(("chain page, queue as seeded", *measure(client, url, args.repeat)))
+    rows = [(f"chain page (group {group.pk}), queue as seeded", *measure(client, url, repeat))]
     try:
         with transaction.atomic():
             add_proposals(group, PROPOSALS)
             queued = ChainLink.objects.filter(group=group, status=LinkStatus.DETECTED).count()
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE chains_chainlink")
-            rows.append((f"chain page, {queued:,} awaiting review", *measure(client, url, args.repeat)))
+            rows.append((f"chain page, {queued:,} awaiting review", *measure(client, url, repeat)))
             rows.append((f"chain page at queue page 250 of {queued:,}",
-                         *measure(client, f"/chains/groups/{group.pk}/detected/?page=250", args.repeat)))
+                         *measure(client, f"/chains/groups/{group.pk}/detected/?page=250", repeat)))
             raise Rollback
     except Rollback:
         pass
-    print(f"group {group.pk} ({group.name}); repeats: {args.repeat}")
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["*"]
+    floor, floor_q, floor_bytes = measure(Client(), "/login/", args.repeat)
+    rows = [("login page (floor)", floor, floor_q, floor_bytes), *chain_queue_rows(args.repeat)]
+    print(f"repeats: {args.repeat}")
     print(f"{'page':42} {'median ms':>10} {'x floor':>8} {'queries':>8} {'KB':>7}")
     for label, median, n_queries, size in rows:
         print(f"{label:42} {median * 1000:10.1f} {median / floor:8.1f} {n_queries:8d} {size / 1024:7.1f}")

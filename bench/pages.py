@@ -106,6 +106,10 @@ def main():
         client.force_login(user)
         median, n_queries = measure(client, url, args.repeat)
         rows.append((label, median, n_queries))
+    # The chain page with 10,000 links awaiting review (bench/chain_queue.py: added, measured, rolled back).
+    from bench.chain_queue import chain_queue_rows
+
+    rows += [(label, median, n_queries) for label, median, n_queries, _size in chain_queue_rows(args.repeat)]
 
     counts = {
         "groups": GroupClient.objects.count(),
