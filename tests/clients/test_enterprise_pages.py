@@ -145,7 +145,7 @@ def test_control_link_added_on_the_page_refreshes_membership_and_the_tree(bank, 
     assert GroupMembership.objects.filter(group=bank.group_gy, enterprise=newco).exists()
     page = c.get(reverse("clients:group_detail", args=[bank.group_gy.pk])).content.decode()
     tree = page.split('<ul class="tree">')[1].split('id="control-tree-data"')[0]
-    assert "新收购子公司" in tree and "70.00 %" in tree
+    assert "新收购子公司" in tree and "70.00%" in tree
 
 
 def test_control_link_delete_asks_for_confirmation_then_deletes(bank, client_as, core):
@@ -227,7 +227,7 @@ def test_financial_statement_added_on_the_page_shows_on_the_360_page(bank, clien
     assert FinancialStatement.objects.get(enterprise=core).revenue == Decimal("123456789")
     page = c.get(reverse("clients:group_detail", args=[bank.group_gy.pk])).content.decode()
     fin = page.split('id="financials"')[1]
-    assert "123,456,789" in fin and "65.0 %" in fin
+    assert "123,456,789" in fin and "65.0%" in fin
 
 
 def test_enterprise_list_search_filter_and_scope(bank, client_as, core):
