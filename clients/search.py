@@ -9,16 +9,19 @@ What a query matches. The text is split on spaces; every word must match, each i
 - **credit code**: a word of 4 to 18 code characters with at least one digit appears in the unified
   social credit code (`91520000`, `2000MA`).
 
-A group also matches through its core enterprise. Search never widens reach: it filters the querysets
-of `clients.access` (full record, counterparties) and nothing else; registry cards are found only by an
-exact code on the lookup page, never here.
+A group also matches through its core enterprise. Search never widens reach: it filters
+`GroupClient.objects.for_user` and `Enterprise.objects.for_user` (clients.access: the groups in reach
+and the full record) and nothing else. Counterparties stay on the circle and chain pages that list them;
+registry cards are found only by an exact code on the look-up page, never here.
 
 At scale (PostgreSQL). pg_trgm cannot index a two-character word (no trigram), and two characters is
-the usual Chinese query. So names are indexed by their characters and character pairs:
+the usual Chinese query. So enterprise names are also indexed by their characters and character pairs:
 `crm_search_grams(name)` (migration 0005) is an immutable SQL function, and a GIN index on that
-expression serves `crm_search_grams(name) @> crm_query_grams(word)` for words of any length. Being an
-expression index, it is right after every write path (forms, services, bulk writes, COPY, raw SQL)
-with nothing to maintain. The name test itself (`name ILIKE %word%`) then rechecks the candidates.
+expression serves `crm_search_grams(name) @> crm_query_grams(word)`, which for a word of one or two
+characters is exactly `name ILIKE %word%`; longer words use pg_trgm's index on UPPER(name) (migration
+0002). Being an expression index, it is right after every write path (forms, services, bulk writes,
+COPY, raw SQL, even with triggers switched off) with nothing to maintain. The function costs about
+50 us a call, so nothing evaluates it row by row: groups (few) are tested per row with plain LIKEs.
 
 Pinyin needs a dictionary and phrase rules (重庆 is chongqing, 银行 yinhang), so Python computes it
 (pypinyin) into `search_pinyin`: "initials full-pinyin fingerprint", e.g. `gzmt guizhoumaotai 1234567`.
@@ -186,15 +189,6 @@ def parse(q) -> list[Word]:
         code = code if _CODE.fullmatch(code) and any(c.isdigit() for c in code) else ""
         out.append(Word(text, letters, code))
     return out
-
-
-def query_problem(q) -> str | None:
-    """Why a query is refused, or None."""
-    try:
-        parse(q)
-    except ValidationError as exc:
-        return " ".join(exc.messages)
-    return None
 
 
 class _NameHasGrams(Func):
