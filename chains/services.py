@@ -344,7 +344,9 @@ candidates AS (
              WHEN p.supplier_id IN (SELECT id FROM downstream) THEN 2
            END AS tier
     FROM pairs p
-)
+)"""
+).format(**TABLES)
+_UPSERT = """
 INSERT INTO {link} (group_id, supplier_id, buyer_id, tier, goods, status, created_at,
                     volume, payment_count, months_active)
 SELECT %(group)s, supplier_id, buyer_id, tier, '', %(detected)s, %(now)s, volume, n, months
@@ -352,24 +354,53 @@ FROM candidates WHERE tier IS NOT NULL
 ORDER BY tier, supplier_id, buyer_id
 ON CONFLICT (group_id, supplier_id, buyer_id) DO UPDATE
 SET volume = excluded.volume, payment_count = excluded.payment_count, months_active = excluded.months_active
-WHERE {link}.status = %(detected)s"""
-).format(**TABLES)
+WHERE {link}.status = %(detected)s""".format(**TABLES)
+# Links still awaiting review whose pair no longer reaches the thresholds (or cannot be placed) are
+# withdrawn: the queue holds only what detection would propose today. Declared, confirmed and
+# dismissed links are never touched.
+_STALE = """{link}.group_id = %(group)s AND {link}.status = %(detected)s
+  AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.tier IS NOT NULL
+                  AND c.supplier_id = {link}.supplier_id AND c.buyer_id = {link}.buyer_id)""".format(**TABLES)
 _MONTH = {"postgresql": "date_trunc('month', value_date)", "sqlite": "strftime('%%Y-%%m', value_date)"}
 
 # The columns the history rows are built from (every concrete field of ChainLink).
 _LINK_COLUMNS = [str(f.column) for f in ChainLink._meta.concrete_fields]
 _LINK_ATTNAMES = [f.attname for f in ChainLink._meta.concrete_fields]
 
-# PostgreSQL: one statement that hands the written rows back (RETURNING), the inserted ones marked by
-# `xmax = 0` (a refreshed row has the updating transaction's id there). SQLite (the no-server demo)
-# has RETURNING only from 3.35, and Django supports older versions: there the new rows are read back
-# instead (the group's detected links stamped with this run's `now`).
-DETECT_SQL = (_CANDIDATES.replace("{month}", _MONTH["postgresql"])
-              + "\nRETURNING (xmax = 0), " + ", ".join(f"{TABLES['link']}.{c}" for c in _LINK_COLUMNS))
-DETECT_SQL_SQLITE = _CANDIDATES.replace("{month}", _MONTH["sqlite"])
+# PostgreSQL: one statement (data-modifying CTEs, one snapshot) that upserts, withdraws and hands every
+# written row back, marked 1 inserted (`xmax = 0`), 2 refreshed, 3 withdrawn. The withdrawal tests the
+# candidates, not the upsert's rows, so no row is both updated and deleted. SQLite (the no-server demo)
+# has RETURNING only from 3.35, and Django supports older versions: there the withdrawn links are read
+# and deleted through the ORM first, and the new rows are read back after the upsert (the group's
+# detected links stamped with this run's `now`).
+_RETURNED = ", ".join(f"{TABLES['link']}.{c}" for c in _LINK_COLUMNS)
+DETECT_SQL = (
+    _CANDIDATES.replace("{month}", _MONTH["postgresql"])
+    + ",\nupserted AS (" + _UPSERT + "\n    RETURNING (xmax = 0) AS inserted, " + _RETURNED + "\n),"
+    + "\nwithdrawn AS (\n    DELETE FROM {link} WHERE ".format(**TABLES) + _STALE
+    + "\n    RETURNING " + _RETURNED + "\n)"
+    + "\nSELECT CASE WHEN inserted THEN 1 ELSE 2 END, " + ", ".join(_LINK_COLUMNS) + " FROM upserted"
+    + "\nUNION ALL SELECT 3, " + ", ".join(_LINK_COLUMNS) + " FROM withdrawn"
+)
+DETECT_SQL_SQLITE = _CANDIDATES.replace("{month}", _MONTH["sqlite"]) + _UPSERT
+STALE_SQL_SQLITE = (_CANDIDATES.replace("{month}", _MONTH["sqlite"])
+                    + "\nSELECT id FROM {link} WHERE ".format(**TABLES) + _STALE)
+WITHDRAWN_REASON = "below the detection thresholds"
 
 DETECTION_CHANGE_REASON = "detected from flows"
 HISTORY_BATCH_SIZE = 2000
+
+
+def _record_withdrawn(links: list[ChainLink], now) -> None:
+    """The "-" history rows of withdrawn proposals (the system's, no author), in bulk."""
+    historical = ChainLink.history.model
+    historical.objects.bulk_create(
+        (historical(history_date=now, history_user=None, history_type="-",
+                    history_change_reason=WITHDRAWN_REASON,
+                    **{f.attname: getattr(link, f.attname) for f in historical.tracked_fields})
+         for link in links),
+        batch_size=HISTORY_BATCH_SIZE,
+    )
 
 
 def _record_history(links: list[ChainLink], now) -> None:
@@ -393,9 +424,11 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
 
     Only pairs that reach all three of head office's thresholds (DetectionSettings) are proposed, with
     their volume, payment count and months active; a link still awaiting review gets its figures
-    refreshed (no history row: they are detection's, not anyone's change).
+    refreshed (no history row: they are detection's, not anyone's change), or is withdrawn (deleted,
+    with a "-" history row, reason "below the detection thresholds") when its pair no longer reaches
+    them. Declared, confirmed and dismissed links are never changed.
 
-    Returns the run's counts: `proposed` (links inserted), `refreshed` and the period. Tasks record the
+    Returns the run's counts: `proposed` (links inserted), `refreshed`, `withdrawn` and the period. Tasks record the
     run in core.JobRun (chains.tasks, outside this transaction, so a failed run is recorded too)."""
     period = default_period()
     start = start or period.start
@@ -409,22 +442,31 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
                     min_volume=thresholds.min_volume if connection.vendor == "postgresql"
                     else float(thresholds.min_volume),
                     min_payments=thresholds.min_payments, min_months=thresholds.min_months)
-    proposed = refreshed = 0
+    proposed = refreshed = withdrawn = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(DETECT_SQL, values)
             while rows := cursor.fetchmany(HISTORY_BATCH_SIZE):
-                new = [ChainLink(**dict(zip(_LINK_ATTNAMES, row[1:], strict=True))) for row in rows if row[0]]
-                _record_history(new, now)
-                proposed += len(new)
-                refreshed += len(rows) - len(new)
+                written = {1: [], 2: [], 3: []}
+                for row in rows:
+                    written[row[0]].append(ChainLink(**dict(zip(_LINK_ATTNAMES, row[1:], strict=True))))
+                _record_history(written[1], now)
+                _record_withdrawn(written[3], now)
+                proposed += len(written[1])
+                refreshed += len(written[2])
+                withdrawn += len(written[3])
         else:
+            cursor.execute(STALE_SQL_SQLITE, values)
+            stale = list(ChainLink.objects.filter(pk__in=[row[0] for row in cursor.fetchall()]))
+            _record_withdrawn(stale, now)
+            ChainLink.objects.filter(pk__in=[link.pk for link in stale])._raw_delete(connection.alias)
+            withdrawn = len(stale)
             cursor.execute(DETECT_SQL_SQLITE, values)
             links = list(ChainLink.objects.filter(group=group, status=LinkStatus.DETECTED, created_at=now))
             _record_history(links, now)
             proposed = len(links)
-    return {"proposed": proposed, "refreshed": refreshed, "period_start": start.isoformat(),
-            "period_end": end.isoformat()}
+    return {"proposed": proposed, "refreshed": refreshed, "withdrawn": withdrawn,
+            "period_start": start.isoformat(), "period_end": end.isoformat()}
 
 
 def chain_detection_request(*, user, group: GroupClient) -> None:

@@ -59,7 +59,8 @@ def test_dismissed_pairs_stay_dismissed_when_detection_runs_again(chain):
 
 def test_detection_records_history_through_simple_history(chain):
     counts = chain_links_detect(group=chain.group, start=START, end=END)
-    assert counts == {"proposed": 3, "refreshed": 0, "period_start": "2026-01-01", "period_end": "2026-03-31"}
+    assert counts == {"proposed": 3, "refreshed": 0, "withdrawn": 0, "period_start": "2026-01-01",
+                      "period_end": "2026-03-31"}
     for link in ChainLink.objects.filter(group=chain.group, status=LinkStatus.DETECTED):
         entry = link.history.get()
         assert (entry.history_type, entry.status, entry.history_user_id) == ("+", "detected", None)

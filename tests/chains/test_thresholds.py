@@ -133,3 +133,26 @@ def test_nul_in_a_threshold_is_refused(chain, bank, client_as):
     response = client_as(bank.hq).post(reverse("chains:detection_settings"),
                                        {"min_volume": "1\x00", "min_payments": "3", "min_months": "2"})
     assert response.status_code == 400
+
+
+def test_proposals_that_no_longer_reach_the_thresholds_are_withdrawn(chain, bank, thresholds):
+    """The flood of one-payment proposals made before the thresholds leaves the queue on the next run;
+    declared, confirmed and dismissed links stay whatever their payments."""
+    old = [ChainLink.objects.create(group=chain.group, supplier=EnterpriseFactory(name=f"旧候选{i}"),
+                                    buyer=chain.core, tier=-1, status=LinkStatus.DETECTED) for i in range(3)]
+    dismissed = ChainLink.objects.create(group=chain.group, supplier=EnterpriseFactory(name="已忽略旧候选"),
+                                         buyer=chain.core, tier=-1, status=LinkStatus.DISMISSED)
+    good = EnterpriseFactory(name="达标伙伴", is_client=False)
+    pay(chain.m2, good, [("60000", date(2026, 1, 5)), ("60000", date(2026, 2, 5)), ("60000", date(2026, 3, 5))])
+    counts = chain_links_detect(group=chain.group, start=START, end=END)
+    assert (counts["proposed"], counts["withdrawn"]) == (1, 3)
+    assert set(detected_pairs(chain.group)) == {(good.pk, chain.m2.pk)}
+    assert not ChainLink.objects.filter(pk__in=[link.pk for link in old]).exists()
+    gone = ChainLink.history.filter(id=old[0].pk).order_by("-history_date").first()
+    assert (gone.history_type, gone.history_user_id, gone.history_change_reason) == (
+        "-", None, "below the detection thresholds")
+    assert ChainLink.objects.filter(pk=dismissed.pk, status=LinkStatus.DISMISSED).exists()
+    assert ChainLink.objects.filter(group=chain.group, status=LinkStatus.DECLARED).count() == 4
+    # A second run changes nothing.
+    again = chain_links_detect(group=chain.group, start=START, end=END)
+    assert (again["proposed"], again["refreshed"], again["withdrawn"]) == (0, 1, 0)
