@@ -55,14 +55,18 @@ class SortKey:
     descending_first: bool = False
     # Adds what the key orders by when the queryset lacks it (an annotation), e.g. `with_limit_use`.
     prepare: Callable[[QuerySet], QuerySet] | None = None
+    # Values may be missing (an optional relation, a figure without a limit): they come last either way.
+    # Left False for NOT NULL columns, whose plain order an index can serve (`DESC NULLS LAST` cannot).
+    nullable: bool = False
 
     def expressions(self, descending: bool) -> list:
         out = []
+        nulls = {"nulls_last": True} if self.nullable else {}
         for f in self.fields:
             expr = F(f) if isinstance(f, str) else f
             if self.pinyin:
                 expr = Pinyin(expr)
-            out.append(expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True))
+            out.append(expr.desc(**nulls) if descending else expr.asc(**nulls))
         return out
 
 

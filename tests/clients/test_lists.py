@@ -275,3 +275,14 @@ def test_a_header_click_answers_the_table_fragment_with_the_new_order(bank, clie
     assert response.status_code == 200 and "<html" not in body
     assert 'name="sort" value="-limit" form="group-filters"' in body.split("<table")[0]
     assert 'id="group-totals"' in body
+
+
+@pg_only
+def test_the_default_order_has_an_index_on_postgresql(db):
+    """The lists open in pinyin order by name: an index on exactly that expression lets a page read 25
+    entries instead of sorting every row (clients migration 0006)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s", ["%_name_pinyin"])
+        found = dict(cursor.fetchall())
+    assert set(found) == {"clients_enterprise_name_pinyin", "clients_groupclient_name_pinyin"}
+    assert all('COLLATE "zh-Hans-x-icu"' in d and ", id)" in d for d in found.values())
