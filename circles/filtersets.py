@@ -26,7 +26,7 @@ class CircleMemberFilterSet(django_filters.FilterSet):
         field_name="enterprise__is_client", label=_("Client or prospect"),
         widget=ClientOrProspectWidget(),
     )
-    tier = django_filters.NumberFilter(label=_("Tier"))
+    tier = django_filters.NumberFilter(label=_("Degree"))
     enterprise_uscc = EnterpriseCodeFilter(field_name="enterprise__uscc", label=_("Credit code"))
 
     class Meta:

@@ -24,7 +24,7 @@ class CircleMemberAddForm(CircleFormMixin, forms.Form):
 
     enterprise_uscc = EnterpriseCodeField(label=_("Credit code of the enterprise"))
     role = forms.ChoiceField(label=_("Role"), choices=CircleRole.choices)
-    tier = forms.IntegerField(label=_("Tier"), required=False, min_value=0, max_value=9)
+    tier = forms.IntegerField(label=_("Degree"), required=False, min_value=0, max_value=9)
     source = forms.ChoiceField(
         label=_("Source"), initial=CircleSource.DECLARED,
         choices=[(k, v) for k, v in CircleSource.choices if k != CircleSource.CONTROL],

@@ -42,7 +42,7 @@ class CircleMemberImporter(FrameImporter):
                    help=gettext_lazy("The member's role in the group's circle.")),
         ),
         optional=(
-            Column("tier", "层级", type=INTEGER, aliases=("级次",),
+            Column("tier", "级次", type=INTEGER, aliases=("层级",),
                    help=gettext_lazy("Optional: a whole number from 0 to 9.")),
             Column("since", "起始日期", type=DATE, aliases=("加入日期", "开始日期", "起始时间"),
                    help=gettext_lazy("Optional: since when, year first (2026-11-22, 20261122, 2026年11月22日).")),

@@ -52,7 +52,7 @@ class CircleMember(models.Model):
         Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="circle_memberships"
     )
     role = models.CharField(_("role"), max_length=12, choices=CircleRole.choices)
-    tier = models.SmallIntegerField(_("tier"), null=True, blank=True,
+    tier = models.SmallIntegerField(_("degree"), null=True, blank=True,
                                     help_text=_("Distance from the core: 1 for direct partners."))
     source = models.CharField(_("source"), max_length=10, choices=CircleSource.choices,
                               default=CircleSource.DECLARED)

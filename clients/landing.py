@@ -27,6 +27,7 @@ from clients import limits
 from clients.approvals import waiting_for
 from clients.models import ChangeRequest, ChangeRequestStatus, Enterprise, GroupClient
 from clients.selectors import with_member_count
+from core import money
 from core.sorting import Pinyin
 from staff.scope import scope_for
 
@@ -229,7 +230,8 @@ def _risk_panels(user, urls) -> list[Panel]:
         Panel("tiles", _("At a glance"), "home/panels/tiles.html", {"tiles": tiles}, wide=True),
         Panel("near-limit", _("Groups near or over their limit"), "home/panels/groups.html",
               {"groups": flagged.groups, "more_url": urls["by_use"], "show_branch": True,
-               "empty": _("No group uses 90% or more of its unified limit.")}, wide=True),
+               "empty": _("No group uses %(level)s or more of its unified limit.")
+               % {"level": money.percent(limits.WARNING_PCT, 0)}}, wide=True),
     ]
 
 
