@@ -75,7 +75,6 @@
           formatter: function (p) { return safe.label(shorten(byName[p.name].label)); },
           fontSize: 12
         },
-        labelLayout: { hideOverlap: true },
         nodeAlign: "justify",
         nodeGap: NODE_GAP,
         layoutIterations: 32,
