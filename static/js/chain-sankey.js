@@ -44,15 +44,12 @@
     });
     var chart = echarts.getInstanceByDom(el);
     if (chart) { chart.resize(); } else { chart = echarts.init(el); }
-    var width = chart.getWidth();
-    var step = lastDepth > 0 ? (width - 2 * SIDE - 20) / lastDepth : 0;
+    // Column headings above the nodes, in percentages so that a resize keeps them in place.
     var headings = data.columns.map(function (c) {
-      var x = SIDE + c.depth * step;
-      var align = c.depth === lastDepth && lastDepth > 0 ? "right" : "left";
-      return {
-        type: "text", left: align === "right" ? undefined : x, right: align === "right" ? SIDE : undefined, top: 6,
-        style: { text: safe.label(c.label), fill: "#555", font: "12px sans-serif" }
-      };
+      var style = { text: safe.label(c.label), fill: "#555", font: "12px sans-serif" };
+      if (lastDepth > 0 && c.depth === lastDepth) return { type: "text", right: SIDE, top: 6, style: style };
+      if (c.depth === 0) return { type: "text", left: SIDE, top: 6, style: style };
+      return { type: "text", left: (100 * c.depth / lastDepth).toFixed(1) + "%", top: 6, style: style };
     });
     chart.setOption({
       graphic: headings,
@@ -94,7 +91,7 @@
   window.addEventListener("resize", function () {
     document.querySelectorAll("[data-sankey]").forEach(function (el) {
       var chart = window.echarts && echarts.getInstanceByDom(el);
-      if (chart) { draw(el); }
+      if (chart) chart.resize();
     });
   });
 })();

@@ -183,7 +183,10 @@ def hover(page, selector: str, x: float, y: float) -> bool:
     for attempt in range(6):
         page.mouse.move(x + attempt % 2, y)
         try:
-            page.wait_for_function(f"(s) => {{ const t = ({TOOLTIP})(s); return t && t.childNodes.length > 0; }}",
+            # Content and shown: a tooltip hidden again (visibility) while the chart reacts to the move
+            # keeps its content but has no text to read.
+            page.wait_for_function(f"(s) => {{ const t = ({TOOLTIP})(s); return t && t.childNodes.length > 0 "
+                                   "&& getComputedStyle(t).visibility === 'visible'; }",
                                    arg=selector, timeout=1000)
             return True
         except PlaywrightTimeoutError:
