@@ -129,6 +129,13 @@ def test_bad_ids_on_the_page_are_refused_and_change_nothing(chain, bank, client_
     assert mine.status == LinkStatus.DETECTED
 
 
+def test_thousands_of_ids_on_the_page_are_a_clear_400(chain, bank, client_as):
+    mine = proposals(chain.group, 1)[0]
+    response = bulk(client_as(bank.rm_gy1), chain.group, "confirm", [str(i) for i in range(5000)])
+    assert response.status_code == 400
+    assert ChainLink.objects.get(pk=mine.pk).status == LinkStatus.DETECTED
+
+
 def test_a_link_of_another_branch_s_group_refuses_the_whole_request(chain, bank, client_as):
     mine = proposals(chain.group, 1)[0]
     theirs = proposals(bank.group_zy, 1)[0]
