@@ -442,6 +442,13 @@ def chain_overview(*, group: GroupClient, period: Period, queue_page=1) -> Chain
     )
 
 
+def review_queue(*, group: GroupClient, period: Period, queue_page=1) -> ChainOverview:
+    """Only what the review queue's card shows (its htmx pagination): one page of the queue and the
+    thresholds, three queries; the metrics, the Sankey and the concentration are left out."""
+    return ChainOverview(group=group, period=period, previous=period.previous(),
+                         queue=detected_queue(group=group, page=queue_page), thresholds=DetectionSettings.current())
+
+
 def detection_settings_history(limit: int = 10):
     """The latest changes of the thresholds (core.history)."""
     from core.history import change_history

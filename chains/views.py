@@ -43,9 +43,12 @@ class ChainPageMixin(GroupObjectMixin):
     def render_chain(self, period: selectors.Period, *, period_form=None, declare_form=None, feedback: str = "",
                      error: str = "", queue_page=1, template: str | None = None):
         group = self.get_group()
+        queue_only = template is not None and is_fragment(self.request)
+        overview = (selectors.review_queue if queue_only else selectors.chain_overview)(
+            group=group, period=period, queue_page=queue_page)
         context = {
             "group": group,
-            "overview": selectors.chain_overview(group=group, period=period, queue_page=queue_page),
+            "overview": overview,
             "period": period,
             "period_form": period_form or PeriodForm(initial={"start": period.start, "end": period.end}),
             "declare_form": declare_form or ChainLinkDeclareForm(),

@@ -93,3 +93,15 @@ def test_chain_links_api_list_query_count_is_pinned(bank, api_as, django_assert_
     with django_assert_num_queries(API_LIST_QUERIES):
         response = api.get("/api/v1/chain-links/", {"group": bank.group_gy.pk})
     assert response.json()["count"] == links
+
+
+def test_the_queue_pages_through_htmx_in_a_fixed_number_of_queries(bank, client_as, django_assert_num_queries):
+    """session, user, staff profile, group, the queue's count and page, the thresholds."""
+    build(bank.group_gy, links=400, flows=100, offset=0)
+    client = client_as(bank.rm_gy1)
+    url = reverse("chains:detected_queue", args=[bank.group_gy.pk])
+    client.get(url, HTTP_HX_REQUEST="true")
+    with django_assert_num_queries(7):
+        response = client.get(url, {"page": "3"}, HTTP_HX_REQUEST="true")
+    assert response.context["overview"].queue.number == 3 and b'id="detected-links"' in response.content
+    assert b"sankey-data" not in response.content
