@@ -447,7 +447,7 @@ def chain_links_detect(*, group: GroupClient, start: date | None = None, end: da
         if connection.vendor == "postgresql":
             cursor.execute(DETECT_SQL, values)
             while rows := cursor.fetchmany(HISTORY_BATCH_SIZE):
-                written = {1: [], 2: [], 3: []}
+                written: dict[int, list[ChainLink]] = {1: [], 2: [], 3: []}
                 for row in rows:
                     written[row[0]].append(ChainLink(**dict(zip(_LINK_ATTNAMES, row[1:], strict=True))))
                 _record_history(written[1], now)
