@@ -63,8 +63,9 @@ def test_an_rm_looks_up_another_branchs_client_and_works_it_as_a_counterparty(ba
     expect(page.locator("#reach-note")).to_be_visible()
     expect(page.locator("#counterparty-circles")).to_contain_text("Supplier")
     flows = page.locator("#counterparty-flows")
-    expect(flows).to_contain_text("123,456.78")
-    expect(flows).not_to_contain_text("876,543.21")
+    expect(flows).to_contain_text("123,457")  # English tables: whole yuan (core.money), the exact figure on hover
+    expect(flows.locator(".money").first).to_have_attribute("title", "CNY 123,456.78")
+    expect(flows).not_to_contain_text("876,543")
     body = page.locator("body")
     expect(body).not_to_contain_text("918,273,645")
     expect(body).not_to_contain_text("ZY-ACCOUNT-77")
