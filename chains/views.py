@@ -41,10 +41,13 @@ class ChainPageMixin(GroupObjectMixin):
     group_url_kwarg = "group_pk"
 
     def render_chain(self, period: selectors.Period, *, period_form=None, declare_form=None, feedback: str = "",
-                     error: str = "", queue_page=1, template: str | None = None):
+                     error: str = "", queue_page=1, queue_only: bool = False):
+        """The page, or for htmx its body (or, with `queue_only`, the review queue's card alone, which
+        reads only the queue and the thresholds)."""
         group = self.get_group()
-        queue_only = template is not None and is_fragment(self.request)
-        overview = (selectors.review_queue if queue_only else selectors.chain_overview)(
+        fragment = is_fragment(self.request)
+        queue_card = queue_only and fragment
+        overview = (selectors.review_queue if queue_card else selectors.chain_overview)(
             group=group, period=period, queue_page=queue_page)
         context = {
             "group": group,
@@ -55,12 +58,13 @@ class ChainPageMixin(GroupObjectMixin):
             "tier_choices": TIER_CHOICES,
             "can_edit": scope_for(self.request.user).can_edit_clients,
             "is_head_office": scope_for(self.request.user).sees_all,
-            "bulk_max": services.BULK_MAX,
             "feedback": feedback,
             "error": error,
         }
-        if template is None or not is_fragment(self.request):
-            template = "chains/partials/chain_body.html" if is_fragment(self.request) else "chains/group_chain.html"
+        if queue_card:
+            template = "chains/partials/detected_queue.html"
+        else:
+            template = "chains/partials/chain_body.html" if fragment else "chains/group_chain.html"
         return render(self.request, template, context)
 
     def done(self, period: selectors.Period, message: str, *, error: str = "", queue_page=1):
@@ -93,8 +97,7 @@ class DetectedQueueView(ObjectFirstMixin, ChainPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         period = PeriodForm(request.GET).period()
-        return self.render_chain(period, queue_page=QueuePageForm(request.GET).page_number(),
-                                 template="chains/partials/detected_queue.html")
+        return self.render_chain(period, queue_page=QueuePageForm(request.GET).page_number(), queue_only=True)
 
 
 class DetectedBulkView(ObjectFirstMixin, ChainPageMixin, ClientEditorRequiredMixin, TemplateView):
