@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chains.models import ChainLink, LinkStatus
 
@@ -19,7 +20,7 @@ ORDERINGS = [("-volume", _("Volume, largest first")), ("volume", _("Volume, smal
 
 class ChainLinkFilterSet(django_filters.FilterSet):
     group = django_filters.NumberFilter(field_name="group_id", label=_("Group client"))
-    tier = django_filters.TypedChoiceFilter(choices=TIER_CHOICES, coerce=int, label=_("Tier"))
+    tier = django_filters.TypedChoiceFilter(choices=TIER_CHOICES, coerce=int, label=pgettext_lazy("chain", "Tier"))
     status = django_filters.ChoiceFilter(choices=LinkStatus.choices, label=_("Status"))
     supplier_uscc = django_filters.CharFilter(field_name="supplier__uscc", label=_("Supplier credit code"))
     buyer_uscc = django_filters.CharFilter(field_name="buyer__uscc", label=_("Buyer credit code"))

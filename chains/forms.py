@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chains.filtersets import TIER_CHOICES
 from chains.selectors import Period, default_period
@@ -48,7 +49,7 @@ class ChainLinkDeclareForm(UserFormMixin, forms.Form):
 
     supplier_uscc = EnterpriseCodeField(label=_("Supplier credit code"))
     buyer_uscc = EnterpriseCodeField(label=_("Buyer credit code"))
-    tier = forms.TypedChoiceField(label=_("Tier"), choices=TIER_CHOICES, coerce=int)
+    tier = forms.TypedChoiceField(label=pgettext_lazy("chain", "Tier"), choices=TIER_CHOICES, coerce=int)
     goods = forms.CharField(label=_("Goods"), max_length=200, required=False)
 
     def clean(self):
@@ -60,7 +61,7 @@ class ChainLinkDeclareForm(UserFormMixin, forms.Form):
 
 
 class ChainLinkConfirmForm(forms.Form):
-    tier = forms.TypedChoiceField(label=_("Tier"), choices=TIER_CHOICES, coerce=int, required=False,
+    tier = forms.TypedChoiceField(label=pgettext_lazy("chain", "Tier"), choices=TIER_CHOICES, coerce=int, required=False,
                                   empty_value=None)
     goods = forms.CharField(label=_("Goods"), max_length=200, required=False)
 
