@@ -39,7 +39,7 @@ class ChainLink(models.Model):
         Enterprise, verbose_name=_("buyer"), on_delete=models.CASCADE, related_name="chain_links_as_buyer"
     )
     tier = models.SmallIntegerField(
-        _("tier"), validators=[MinValueValidator(-2), MaxValueValidator(2)],
+        pgettext_lazy("chain", "tier"), validators=[MinValueValidator(-2), MaxValueValidator(2)],
         help_text=_("-2, -1 upstream; 0 core; +1, +2 downstream."),
     )
     goods = models.CharField(_("goods"), max_length=200, blank=True)

@@ -83,7 +83,7 @@ class Enterprise(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Pinyin initials and full pinyin of the name, for search (clients.search keeps it; NULL: not yet).
-    search_pinyin = models.TextField(null=True, blank=True, editable=False)
+    search_pinyin = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: not computed yet)
     history = HistoricalRecords(excluded_fields=["search_pinyin"])
 
     objects = EnterpriseQuerySet.as_manager()
@@ -231,7 +231,7 @@ class GroupClient(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Pinyin initials and full pinyin of the name, for search (clients.search keeps it; NULL: not yet).
-    search_pinyin = models.TextField(null=True, blank=True, editable=False)
+    search_pinyin = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: not computed yet)
     history = HistoricalRecords(
         m2m_fields=[team], excluded_fields=["membership_refreshed_at", "membership_warnings", "search_pinyin"]
     )

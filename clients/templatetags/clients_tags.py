@@ -1,6 +1,4 @@
-"""Formatting for money and shares, and the control tree as nested lists."""
-
-from decimal import Decimal, InvalidOperation
+"""The control tree as nested lists, and form fields. Amounts and shares: the `money` library (core.money)."""
 
 from django import template
 from django.urls import reverse
@@ -11,36 +9,6 @@ from django.utils.translation import gettext as _
 from core import money
 
 register = template.Library()
-
-
-@register.filter
-def cny(value, places=0):
-    """1234567.891 -> '1,234,568' (or with `places` decimals); empty for None."""
-    if value is None or value == "":
-        return "—"
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return value
-    return f"{number:,.{int(places)}f}"
-
-
-@register.filter
-def pct(value, places=1):
-    if value is None or value == "":
-        return "—"
-    try:
-        return f"{Decimal(value):.{int(places)}f} %"
-    except (InvalidOperation, TypeError, ValueError):
-        return value
-
-
-@register.filter
-def ratio_pct(value, places=1):
-    """0.634 -> '63.4 %'."""
-    if value is None:
-        return "—"
-    return pct(Decimal(value) * 100, places)
 
 
 def _share_html(node) -> str:

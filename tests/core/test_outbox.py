@@ -54,7 +54,7 @@ def test_messages_without_a_dedup_key_are_all_kept(db):
     assert OutboxMessage.objects.filter(task="core.tasks.reap_runs").count() == 2
 
 
-def test_the_import_queues_detection_in_its_own_transaction_and_a_rerun_keeps_it(bank):
+def test_the_import_queues_detection_in_its_own_transaction_and_a_rerun_keeps_it(bank, every_pair_detected):
     """No on-commit callback runs here (the test's transaction never commits): what a committed import
     must cause is already in the outbox, pending. A rerun that finds every row already present keeps
     that message (it is never lost, never doubled); dispatching it runs the detection."""
