@@ -41,6 +41,7 @@ def _offending(pattern: str, *, allowed: str | None = None):
          "上级|下级", "上级机构|下级机构"),
         ("客户互动: 走访记录", "客户互动", None),
         ("360: 客户全景", "360", None),
+        ("环比趋势: 较上期变动; 开票至付款天数: 平均账期（天）", "环比趋势|开票至付款天数", None),
         ("half-width parenthesis or colon next to Chinese: （） and ：",
          rf"[{CJK}][(:]|\)[{CJK}]|[{CJK}]\s+\(|\(\s*[{CJK}]", None),
         ("人民币元 in a label: the unit comes from the money library (万元 / 亿元)", r"（人民币元）", None),
