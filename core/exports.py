@@ -73,6 +73,15 @@ def _xlsx_value(value):
     return value
 
 
+def keep_as_text(cell) -> None:
+    """A cell of an ordinary (not write-only) openpyxl workbook: if it holds text, it stays text with
+    a quote prefix, never a formula (openpyxl stores any string starting with `=` as one)."""
+    if isinstance(cell.value, str):
+        cell.value = printable(cell.value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def write_xlsx(out, header: Sequence[str], rows: Iterable[Sequence], *, title: str = "export") -> None:
     """Rows to a binary stream as an XLSX workbook (openpyxl's write-only mode: flat memory). Text is
     always a text cell with a quote prefix; numbers, dates and booleans keep their types."""

@@ -10,21 +10,21 @@ Code and text columns are formatted as text so Excel keeps an 18-digit credit co
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from imports.columns import CHOICE, Column, choice_values
+from core.exports import keep_as_text, write_csv
+from imports.columns import CHOICE, INTEGER, Column, choice_values
 from imports.registry import importer_for
 from imports.selectors import ExampleParties
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
-def example_rows(kind: str, parties: ExampleParties, language: str) -> list[list[str]]:
+def example_rows(kind: str, parties: ExampleParties, language: str) -> list[list]:
     """One or two example rows of a kind, cells in the column order of the importer."""
     columns = importer_for(kind).columns
     rows = [_example_row(kind, columns, parties, language, n) for n in range(_ROWS.get(kind, 1))]
@@ -34,7 +34,7 @@ def example_rows(kind: str, parties: ExampleParties, language: str) -> list[list
 _ROWS = {"flows": 2, "circle_members": 1, "chain_links": 1, "enterprises": 1}
 
 
-def _example_row(kind: str, columns, parties: ExampleParties, language: str, n: int) -> list[str]:
+def _example_row(kind: str, columns, parties: ExampleParties, language: str, n: int) -> list:
     """Stored values for choices (written as their labels in `language`), written forms elsewhere: the
     Chinese template shows `125万` and `2026年11月22日`, the English one `1,250,000.00` and ISO dates."""
     day = dt.date.today() - dt.timedelta(days=7 + n)
@@ -63,6 +63,8 @@ def _example_row(kind: str, columns, parties: ExampleParties, language: str, n: 
             value = column.example(language)
         if column.type == CHOICE and value:
             value = choice_values(column, language).get(value, value)
+        if column.type == INTEGER and isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)  # a number, so the export rules leave `-1` alone (core.exports)
         row.append(value)
     return row
 
@@ -107,14 +109,12 @@ def build(kind: str, fmt: str, parties: ExampleParties, language: str) -> bytes:
     rows = example_rows(kind, parties, language)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
+        write_csv(buf, headers, rows)  # cells that would run as formulas are neutralised
         return buf.getvalue().encode("utf-8-sig")  # the BOM: Excel opens Chinese text as UTF-8
     return _xlsx(columns, headers, rows, notes_rows(kind, language))
 
 
-def _xlsx(columns, headers: list[str], rows: list[list[str]], notes: list[list[str]]) -> bytes:
+def _xlsx(columns, headers: list[str], rows: list[list], notes: list[list[str]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -138,6 +138,10 @@ def _xlsx(columns, headers: list[str], rows: list[list[str]], notes: list[list[s
     help_sheet = workbook.create_sheet(_("Notes")[:31])
     for row in notes:
         help_sheet.append(row)
+    for each in (sheet, help_sheet):
+        for sheet_row in each.iter_rows():
+            for cell in sheet_row:
+                keep_as_text(cell)  # example rows carry the user's own names: never a formula
     for cell in help_sheet[1]:
         cell.font, cell.fill = bold, fill
     for letter, width in zip("ABCD", (28, 10, 70, 50), strict=True):

