@@ -125,3 +125,12 @@ class LimitSetter(permissions.BasePermission):
 
     def has_object_permission(self, request, view, obj):
         return request.method in permissions.SAFE_METHODS or scope_for(request.user).can_set_limits_and_ratings
+
+
+class RequestParticipant(permissions.BasePermission):
+    """The change-requests API: the same roles as the requests pages (`takes_part_in_requests`)."""
+
+    message = _("Requests are made by the roles that change client data and decided by branch heads and head office.")
+
+    def has_permission(self, request, view):
+        return takes_part_in_requests(request.user)

@@ -65,7 +65,7 @@ from clients.selectors import with_latest_balance, with_member_count
 from clients.validators import normalize_uscc
 from core.api.base import ID_REGEX, ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
-from core.permissions import ClientEditorOrReadOnly, LimitSetter
+from core.permissions import ClientEditorOrReadOnly, LimitSetter, RequestParticipant
 
 READ_CREATE = ["get", "post", "head", "options"]
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
@@ -427,7 +427,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     serializer_class = ChangeRequestSerializer
     schema = ErrorDocumentingAutoSchema()
     lookup_value_regex = ID_REGEX
-    permission_classes = [permissions.IsAuthenticated, ClientEditorOrReadOnly]
+    permission_classes = [permissions.IsAuthenticated, RequestParticipant, ClientEditorOrReadOnly]
 
     def get_queryset(self):
         return (ChangeRequest.objects.for_user(self.request.user)

@@ -82,6 +82,22 @@ def test_risk_officers_are_refused_every_requests_page(bank, client_as):
     assert client_as(bank.head_gy).get(reverse("clients:request_detail", args=[request.pk])).status_code == 200
 
 
+def test_the_change_requests_api_keeps_the_pages_rule(bank, api_as):
+    """The same rule on the API (core.permissions.takes_part_in_requests): a risk officer's token neither
+    lists nor decides requests; the approver's does."""
+    from clients.approvals import transfer_request
+
+    request = transfer_request(user=bank.rm_gy1, enterprise=bank.group_gy.core_enterprise, branch=bank.gy2,
+                               rm=bank.rm_gy2, reason="移交测试")
+    risk = api_as(bank.risk_gy)
+    assert risk.get("/api/v1/change-requests/").status_code == 403
+    assert risk.get(f"/api/v1/change-requests/{request.pk}/").status_code == 403
+    assert risk.post(f"/api/v1/change-requests/{request.pk}/approve/", {}, format="json").status_code == 403
+    request.refresh_from_db()
+    assert request.status == "pending"
+    assert api_as(bank.head_gy).get("/api/v1/change-requests/").json()["count"] == 1
+
+
 def test_the_current_page_s_item_is_marked(bank, client_as):
     html = client_as(bank.rm_gy1).get(reverse("imports:upload")).content.decode()
     nav = NAV.search(html).group(0)
