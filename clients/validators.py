@@ -71,6 +71,14 @@ def validate_resident_id(value: str) -> None:
             code="ric_invalid",
             params={"reason": exc.message},
         ) from exc
+    except LookupError as exc:
+        # python-stdnum's region table has codes without a county entry (e.g. 110019): it answers
+        # KeyError instead of its own error. Found by the long fuzzing run.
+        raise ValidationError(
+            _("Not a valid resident identity card number: %(reason)s"),
+            code="ric_invalid",
+            params={"reason": _("the first six digits are not a county of the administrative division code")},
+        ) from exc
 
 
 def mask_identity(value: str) -> str:

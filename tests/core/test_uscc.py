@@ -73,3 +73,19 @@ def test_every_single_character_substitution_is_caught():
             bad = good[:position] + c + good[position + 1 :]
             with pytest.raises(ValidationError):
                 validate_uscc(bad)
+
+
+# --- resident identity numbers (GB 11643-1999) -------------------------------------------------------
+
+
+def test_an_identity_number_whose_region_has_no_county_is_refused_not_an_error(bank, api_as):
+    """python-stdnum raises KeyError for region codes without a county entry (110019): the validator
+    turns it into the same field error as any other bad number, on the API too (found by bench.fuzz)."""
+    from clients.validators import validate_resident_id
+
+    with pytest.raises(ValidationError) as refused:
+        validate_resident_id("110019199001010013")
+    assert refused.value.error_list[0].code == "ric_invalid"
+    response = api_as(bank.rm_gy1).post("/api/v1/persons/", {"name": "王五", "id_number": "110019199001010013"},
+                                        format="json")
+    assert response.status_code == 400 and "id_number" in response.json()
