@@ -314,8 +314,9 @@ class ControlLinkSerializer(ModelSerializer):
 class FinancialStatementSerializer(ModelSerializer):
     enterprise_uscc = EnterpriseCodeField(source="enterprise", reach=Reach.FULL,
                                           help_text=_("Credit code of the enterprise."))
-    debt_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
-    current_ratio = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
+    # Up to 10^20 (liabilities of 10^18 over assets of 0.01): implausible, but an answer, not a 500.
+    debt_ratio = serializers.DecimalField(max_digits=28, decimal_places=4, read_only=True, allow_null=True)
+    current_ratio = serializers.DecimalField(max_digits=28, decimal_places=4, read_only=True, allow_null=True)
 
     class Meta:
         model = FinancialStatement

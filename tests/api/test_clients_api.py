@@ -396,6 +396,13 @@ def test_financial_statement_post_is_an_upsert(bank, api_as):
     assert stored.history.latest().history_user == bank.rm_gy1
     listed = api.get(f"{API}/financial-statements/", {"enterprise": core.uscc}).json()
     assert listed["count"] == 1
+    # Implausible but storable figures give a ratio, not a 500 (found by bench.fuzz): 10^18 over 0.01.
+    extreme = {**payload, "period_end": "2024-12-31", "total_assets": "0.01", "total_liabilities": "999999999999999999.99",
+               "current_assets": "999999999999999999.99", "current_liabilities": "0.01"}
+    r = api.post(f"{API}/financial-statements/", extreme, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["debt_ratio"] == "99999999999999999999.0000"
+    assert r.json()["current_ratio"] == "99999999999999999999.0000"
 
 
 def test_account_with_balances_pushed_and_listed(bank, api_as):
