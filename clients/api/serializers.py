@@ -199,10 +199,11 @@ class ControlTreeNodeSerializer(serializers.Serializer):
 
 
 class KeyFiguresSerializer(serializers.Serializer):
-    deposits = serializers.DecimalField(max_digits=20, decimal_places=2)
-    loans = serializers.DecimalField(max_digits=20, decimal_places=2)
+    # Sums over many accounts, and a use of 10^20 % (a limit of 0.01): figures, never a 500 from quantize.
+    deposits = serializers.DecimalField(max_digits=28, decimal_places=2)
+    loans = serializers.DecimalField(max_digits=28, decimal_places=2)
     limit = serializers.DecimalField(max_digits=20, decimal_places=2)
-    limit_used_pct = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True)
+    limit_used_pct = serializers.DecimalField(max_digits=28, decimal_places=1, allow_null=True)
     balance_date = serializers.DateField(allow_null=True)
 
 

@@ -555,3 +555,18 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     assert "/api/v1/enterprises/{uscc}/" in target.read_text()
+
+
+def test_a_group_with_a_tiny_limit_and_huge_loans_answers_with_its_figures(bank, api_as):
+    """A limit of 0.01 against loans of 10^17 is a use of 10^21 %: implausible, but the detail and the
+    limit endpoint answer with it, never a 500 (found by bench.fuzz)."""
+    from tests.clients.lists_helpers import group_with
+
+    group = group_with(name="极端额度集团", branch=bank.gy1, lead_rm=bank.rm_gy1, limit="0.01",
+                       loans="99999999999999999.99")
+    detail = api_as(bank.rm_gy1).get(f"{API}/group-clients/{group.pk}/")
+    assert detail.status_code == 200, detail.json()
+    assert detail.json()["key_figures"]["limit_used_pct"] == "999999999999999999900.0"
+    r = api_as(bank.risk_gy).post(f"{API}/group-clients/{group.pk}/limit/", {"unified_credit_limit": "0.02",
+                                                                             "confirm": True}, format="json")
+    assert r.status_code == 200, r.json()
