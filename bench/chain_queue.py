@@ -10,8 +10,6 @@ the busiest group in one transaction, measures, and rolls everything back: the d
 
 import argparse
 import os
-import statistics
-import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,26 +22,14 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.pages import measure  # noqa: E402  (one timing rule for every page benchmark)
 
 PROPOSALS = 10_000
 
 
 class Rollback(Exception):
     pass
-
-
-def measure(client, url, repeat):
-    client.get(url)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    return statistics.median(times), len(queries), len(response.content)
 
 
 def add_proposals(group, n):

@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
 def measure(client, url, repeat):
+    """(median seconds, queries, bytes) of `url`: warmed once, timed `repeat` times, counted once more."""
     client.get(url)  # warm caches and connections
     times = []
     for _ in range(repeat):
@@ -38,8 +39,8 @@ def measure(client, url, repeat):
         times.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
     with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return statistics.median(times), len(queries)
+        response = client.get(url)
+    return statistics.median(times), len(queries), len(response.content)
 
 
 def main():
@@ -60,7 +61,7 @@ def main():
     rm = user_model.objects.get(username="rm_gy1")
 
     anonymous = Client()
-    floor, floor_q = measure(anonymous, "/login/", args.repeat)
+    floor, floor_q, _size = measure(anonymous, "/login/", args.repeat)
     rows = [("login page (floor)", floor, floor_q)]
     pages = [
         (rm, "group list (rm_gy1)", "/clients/groups/"),
@@ -104,7 +105,7 @@ def main():
     for user, label, url in pages:
         client = Client()
         client.force_login(user)
-        median, n_queries = measure(client, url, args.repeat)
+        median, n_queries, _size = measure(client, url, args.repeat)
         rows.append((label, median, n_queries))
     # The chain page with 10,000 links awaiting review (bench/chain_queue.py: added, measured, rolled back).
     from bench.chain_queue import chain_queue_rows
