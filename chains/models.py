@@ -139,6 +139,53 @@ class Flow(models.Model):
         return f"{self.kind} {self.payer_id} -> {self.payee_id} {self.amount} {self.currency} {self.value_date}"
 
 
+class FlowSummary(models.Model):
+    """The flows summed per payer, payee, month, kind, channel and currency: what every rule and page
+    reads instead of rescanning raw flows (DESIGN.md section 5).
+
+    Kept by database triggers on the flow table (migration chains 00xx: one statement-level trigger
+    per INSERT, UPDATE and DELETE on PostgreSQL, with transition tables; row triggers on SQLite), so
+    every writer (file import, API push, demo seed, admin) updates it in its own transaction.
+    `manage.py flows_summary_rebuild` recomputes it from the flows; both give identical rows.
+
+    `amount_cny` converts each flow at the rate of its value date (core.fx: the latest rate on or
+    before it); flows in a currency without such a rate are counted in `unconverted` and left out of
+    `amount_cny`. `day_sum` is the sum of the flows' value dates as days since 2000-01-01, so the
+    (count-weighted) mean date of a row, or of many, is `day_sum / count`."""
+
+    id = models.BigAutoField(primary_key=True)
+    payer = models.ForeignKey(Enterprise, verbose_name=_("payer"), on_delete=models.DO_NOTHING,
+                              related_name="+", db_constraint=False, db_index=False)
+    payee = models.ForeignKey(Enterprise, verbose_name=_("payee"), on_delete=models.DO_NOTHING,
+                              related_name="+", db_constraint=False, db_index=False)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    kind = models.CharField(_("kind"), max_length=10, choices=FlowKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    currency = models.CharField(_("currency"), max_length=3)
+    count = models.PositiveIntegerField(_("number of flows"), default=0)
+    amount = models.DecimalField(_("amount (original currency)"), max_digits=24, decimal_places=2, default=0)
+    amount_cny = models.DecimalField(_("amount (CNY equivalent)"), max_digits=24, decimal_places=2, default=0)
+    unconverted = models.PositiveIntegerField(_("flows without a rate"), default=0)
+    first_date = models.DateField(_("first value date"))
+    last_date = models.DateField(_("last value date"))
+    day_sum = models.BigIntegerField(_("sum of value dates (days since 2000-01-01)"), default=0)
+
+    class Meta:
+        verbose_name = _("flow summary")
+        verbose_name_plural = _("flow summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "payee", "month", "kind", "channel", "currency"],
+                                    name="flowsummary_key"),
+        ]
+        indexes = [
+            models.Index(fields=["payee", "month"], name="flowsummary_payee_month"),
+            models.Index(fields=["month"], name="flowsummary_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.payer_id} -> {self.payee_id} {self.month:%Y-%m} {self.kind}/{self.channel} {self.currency}"
+
+
 class DetectionSettings(models.Model):
     """Head office's thresholds for link detection: a pair of enterprises is proposed only when its
     payments in the detection period reach all three. One row (pk 1), read by

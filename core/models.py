@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import validate_business_date
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -130,3 +132,32 @@ class OutboxMessage(models.Model):
     def __str__(self):
         state = "sent" if self.sent_at else "pending"
         return f"{self.task} ({state}, {self.attempts} attempts)"
+
+
+class FxRate(models.Model):
+    """A daily exchange rate: how many yuan one unit of `currency` was worth on `date` (the bank's
+    middle rate, or the CFETS central parity). A sum in CNY equivalent converts each amount at the
+    rate of its value date, or the latest earlier one (weekends, holidays): see `core.fx`. CNY itself
+    has no rows (its rate is 1)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    date = models.DateField(_("date"), validators=[validate_business_date])
+    rate = models.DecimalField(_("rate (CNY per unit)"), max_digits=18, decimal_places=8)
+    source = models.CharField(_("source"), max_length=50, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="fxrate_unique_day",
+                                    violation_error_message=_("This currency already has a rate for this date.")),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="fxrate_positive",
+                                   violation_error_message=_("A rate must be positive.")),
+            models.CheckConstraint(condition=~models.Q(currency="CNY"), name="fxrate_not_cny",
+                                   violation_error_message=_("CNY needs no rate: it is the base currency.")),
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.date}: {self.rate}"
