@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -237,3 +238,35 @@ def method(settings: ContributionSettings | None = None) -> list[str]:
         str(_("The current month counts the days so far; figures cover the last %(months)s months.")
             % {"months": settings.months}),
     ]
+
+
+# --- head office's parameters ---------------------------------------------------------------------------
+
+EDITABLE = ("deposit_spread_pct", "loan_spread_pct", "months")
+
+
+@transaction.atomic
+def settings_update(user, **values) -> ContributionSettings:
+    """Head office sets the method's rates (the next refresh applies them); errors name the fields and
+    the change keeps its history."""
+    from core.history import save_with_history
+    from core.permissions import ensure_head_office
+
+    ensure_head_office(user, str(_("Only head office sets the contribution method.")))
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(_("Unknown parameters: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    row = ContributionSettings.objects.select_for_update().filter(pk=ContributionSettings.SINGLETON_PK).first()
+    row = row or ContributionSettings(pk=ContributionSettings.SINGLETON_PK)
+    for name, value in values.items():
+        if value is not None:
+            setattr(row, name, value)
+    save_with_history(row, user=user)
+    return row
+
+
+def settings_history(limit: int = 10):
+    from core.history import change_history
+
+    row = ContributionSettings.objects.filter(pk=ContributionSettings.SINGLETON_PK).first()
+    return change_history(instance=row, limit=limit) if row is not None else []
