@@ -534,12 +534,20 @@ class FlowImporter(Importer):
     def follow_up(self, result: ImportResult) -> None:
         """New flows may reveal undeclared chain links: detection of the touched groups goes into the
         outbox in the import's own transaction (core.outbox: handed to the broker after commit,
-        retried until it takes it, never lost with a dead broker or a dead process)."""
-        if not (result.created and result.group_ids):
+        retried until it takes it, never lost with a dead broker or a dead process). The needs of
+        the file's enterprises are refreshed the same way (services.tasks)."""
+        if not result.created:
             return
-        from chains.tasks import queue_detection
+        if result.group_ids:
+            from chains.tasks import queue_detection
 
-        queue_detection(result.group_ids)
+            queue_detection(result.group_ids)
+        # The needs of the file's enterprises (and of what depends on them), incrementally.
+        from services.tasks import queue_enterprises_refresh
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {CODES}")
+            queue_enterprises_refresh(row[0] for row in cursor.fetchall())
 
 
 # --- chain links ------------------------------------------------------------------------------------------

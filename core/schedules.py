@@ -13,6 +13,8 @@ DEFAULT_SCHEDULES = [
     ("Mark the runs of dead workers failed", "core.tasks.reap_runs", 60),
     ("Prune sent outbox messages", "core.tasks.prune_outbox", ("15", "4")),
     ("Delete unconfirmed import uploads", "imports.tasks.delete_stale_uploads", ("45", "*")),
+    # needs engine (services.tasks): needs, then profiles and contribution, every night
+    ("Refresh needs and profiles (nightly)", "services.tasks.refresh_needs_all", ("0", "1")),
 ]
 
 

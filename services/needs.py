@@ -1,0 +1,277 @@
+"""A need's life (DESIGN.md section 2, issue 9 section 4).
+
+People move a need through `need_set_status` (new > contacted > converted or dismissed, with a reason
+for dismissing) and record needs by hand from a visit or an interview (`need_record`, rule "manual").
+Both need the enterprise in the user's full record (out of reach answers like a missing need) and a
+role that edits client data (risk officers read).
+
+The engine writes through `upsert` (one rule, one chunk of enterprises, set-based):
+
+- one need per (enterprise, product, rule); a re-run updates score, value, evidence, figures, basis,
+  group and `refreshed_at` of new and contacted needs and keeps their status;
+- a need the rule no longer finds stays, with `is_current` False (it leaves the workbench);
+- a dismissed need stays dismissed unless its basis reached the basis when dismissed x the re-raise
+  factor (head office's, default 1.5: grown by 50 %); then it is new again and its evidence says
+  "raised again: the evidence grew from X to Y"; converted needs are never raised again;
+- same input, same rows: every column but `refreshed_at` is a function of the data."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.history import set_history_user
+from core.permissions import ensure_can_edit_clients
+from core.text import text_problem
+from services.models import MANUAL_RULE, NEED_TRANSITIONS, Need, NeedStatus, Product
+
+REASON_MAX = 500
+EVIDENCE_MAX = 2000
+VALUE_MAX = Decimal("1e17")
+
+
+def _text(value, field: str, *, required: bool, max_length: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Enter text.")}, code="invalid")
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError({field: problem}, code="invalid")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")}, code="required")
+    if len(value) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}}, code="max_length")
+    return value
+
+
+def _reachable(user, need: Need) -> Need:
+    """The need, locked, if the user may see it; otherwise Need.DoesNotExist (a 404, like a missing one)."""
+    return Need.objects.for_user(user).select_for_update(of=("self",)).get(pk=need.pk)
+
+
+def _baseline(need: Need) -> None:
+    """Engine-written needs have no history row yet: record the state before the first change by a
+    person, so the history shows its diff."""
+    if not need.history.exists():
+        Need.history.bulk_history_create([need], default_date=need.refreshed_at)
+
+
+@transaction.atomic
+def need_set_status(user, need: Need, status: str, reason: str = "") -> Need:
+    ensure_can_edit_clients(user)
+    need = _reachable(user, need)
+    if status not in NeedStatus.values:
+        raise ValidationError({"status": _("Choose one of: new, contacted, converted, dismissed.")}, code="invalid")
+    reason = _text(reason, "reason", required=status == NeedStatus.DISMISSED, max_length=REASON_MAX)
+    if status not in NEED_TRANSITIONS[NeedStatus(need.status)]:
+        raise ValidationError({"status": _("A %(from)s need cannot become %(to)s.") % {
+            "from": NeedStatus(need.status).label, "to": NeedStatus(status).label}}, code="transition")
+    _baseline(need)
+    need.status = status
+    need.status_reason = reason
+    need.status_changed_at = timezone.now()
+    need.status_changed_by = user
+    if status == NeedStatus.DISMISSED:
+        need.dismissed_basis = need.basis
+    set_history_user(need, user, reason or None)
+    need.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by",
+                             "dismissed_basis"])
+    return need
+
+
+def _number(value, field: str, *, integer: bool = False) -> Decimal:
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError({field: _("Enter a number.")}, code="invalid")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("Enter a number.")}, code="invalid") from None
+    if not number.is_finite():
+        raise ValidationError({field: _("Enter a number.")}, code="invalid")
+    if integer and number != number.to_integral_value():
+        raise ValidationError({field: _("Enter a whole number.")}, code="invalid")
+    return number
+
+
+@transaction.atomic
+def need_record(user, *, enterprise, product, score, value, evidence, group=None) -> Need:
+    """A need an RM found in a visit or an interview: the same fields as the engine's, rule "manual"."""
+    from clients.access import Reach, groups_in_reach, in_full_record, resolve_enterprise
+    from clients.models import Enterprise, GroupClient
+    from services.rules import fetch, group_of_sql
+
+    ensure_can_edit_clients(user)
+    errors: dict[str, list] = {}
+
+    def attempt(field, fn):
+        try:
+            return fn()
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.setdefault(field, []).append(message)
+            return None
+
+    def _enterprise():
+        if isinstance(enterprise, Enterprise):
+            if not in_full_record(user, enterprise):
+                raise ValidationError(_("No enterprise with this credit code is in your clients."), code="unknown")
+            return enterprise
+        if not isinstance(enterprise, str):
+            raise ValidationError(_("Enter a credit code."), code="invalid")
+        return resolve_enterprise(user, enterprise, reach=Reach.FULL)
+
+    def _product():
+        if isinstance(product, Product):
+            return product
+        if not isinstance(product, str) or text_problem(product):
+            raise ValidationError(_("Enter a product code."), code="invalid")
+        found = Product.objects.filter(code=product.strip(), active=True).first()
+        if found is None:
+            raise ValidationError(_("No active product has the code %(code)s.") % {"code": product.strip()[:40]},
+                                  code="unknown")
+        return found
+
+    def _score():
+        n = _number(score, "score", integer=True)
+        if not 0 <= n <= 100:
+            raise ValidationError(_("The score is between 0 and 100."), code="range")
+        return int(n)
+
+    def _value():
+        n = _number(value, "value")
+        if n < 0:
+            raise ValidationError(_("The value cannot be negative."), code="range")
+        if n >= VALUE_MAX:
+            raise ValidationError(_("The value is too large."), code="range")
+        return n.quantize(Decimal("0.01"))
+
+    def _group():
+        if group is None or group == "":
+            return None
+        pk = group.pk if isinstance(group, GroupClient) else group
+        if isinstance(pk, bool) or not isinstance(pk, int):
+            raise ValidationError(_("Choose a group client."), code="invalid")
+        found = groups_in_reach(user).filter(pk=pk).first()
+        if found is None:
+            raise ValidationError(_("No such group client among yours."), code="unknown")
+        return found
+
+    ent = attempt("enterprise", _enterprise)
+    prod = attempt("product", _product)
+    sc = attempt("score", _score)
+    val = attempt("value", lambda: _number(value, "value") and _value())
+    ev = attempt("evidence", lambda: _text(evidence, "evidence", required=True, max_length=EVIDENCE_MAX))
+    grp = attempt("group", _group)
+    if errors:
+        raise ValidationError(errors)
+    group_id = grp.pk if grp else fetch(f"SELECT {group_of_sql('%s')}", [ent.pk])[0][0]
+    need = Need(enterprise=ent, group_id=group_id, product=prod, rule=MANUAL_RULE, score=sc, value=val,
+                evidence=ev, basis=val, recorded_by=user)
+    set_history_user(need, user)
+    need.save()
+    return need
+
+
+# --- the engine's writes ----------------------------------------------------------------------------------
+
+
+def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[str, list], factor: Decimal,
+           now=None) -> dict:
+    """Write one rule's candidates for one chunk (see the module docstring). `where` is the SQL condition
+    (on column `enterprise_id`) of the enterprises the rule looked at: needs of theirs it did not find
+    lapse. Returns counts: raised, updated, re_raised, lapsed."""
+    from services.rules import en, zh
+
+    table = Need._meta.db_table
+    now = now or timezone.now()
+    cols = {"e": [], "g": [], "s": [], "v": [], "b": [], "f": [], "z": [], "n": []}
+    for c in candidates:
+        cols["e"].append(c.enterprise_id)
+        cols["g"].append(c.group_id)
+        cols["s"].append(c.score)
+        cols["v"].append(c.value)
+        cols["b"].append(c.basis)
+        cols["f"].append(json.dumps(c.figures, sort_keys=True, default=str))
+        cols["z"].append(c.evidence)
+        cols["n"].append(c.evidence_en)
+    counts = {"raised": 0, "updated": 0, "re_raised": 0, "lapsed": 0}
+    source = ("SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::numeric[], %s::numeric[], "
+              "%s::jsonb[], %s::text[], %s::text[]) AS c(e, g, s, v, b, f, z, n)")
+    arrays = [cols["e"], cols["g"], cols["s"], cols["v"], cols["b"], cols["f"], cols["z"], cols["n"]]
+    cond, cond_params = where
+    with connection.cursor() as cursor:
+        if candidates:
+            cursor.execute(
+                f"""INSERT INTO {table} (enterprise_id, group_id, product_id, rule, score, value, basis, figures,
+                        evidence, evidence_en, status, status_reason, is_current, created_at, refreshed_at)
+                    SELECT c.e, c.g, %s, %s, c.s, c.v, c.b, c.f, c.z, c.n, 'new', '', TRUE, %s, %s FROM ({source}) c
+                    ON CONFLICT (enterprise_id, product_id, rule) WHERE NOT (rule = '{MANUAL_RULE}')
+                    DO UPDATE SET group_id = EXCLUDED.group_id, score = EXCLUDED.score, value = EXCLUDED.value,
+                        basis = EXCLUDED.basis, figures = EXCLUDED.figures, evidence = EXCLUDED.evidence,
+                        evidence_en = EXCLUDED.evidence_en, is_current = TRUE, refreshed_at = EXCLUDED.refreshed_at
+                    WHERE {table}.status IN ('new', 'contacted') AND {table}.dismissed_basis IS NULL
+                    RETURNING (xmax = 0)""",
+                [product_id, rule_code, now, now, *arrays],
+            )
+            for (inserted,) in cursor.fetchall():
+                counts["raised" if inserted else "updated"] += 1
+            # Dismissed needs whose basis reached the factor: new again, saying why; needs raised again
+            # earlier keep saying it (their dismissed_basis stays as the marker).
+            cursor.execute(
+                f"""SELECT n.id, n.status FROM {table} n JOIN ({source}) c
+                      ON n.enterprise_id = c.e AND n.product_id = %s AND n.rule = %s
+                    WHERE n.dismissed_basis IS NOT NULL AND (
+                        (n.status = 'dismissed' AND c.b >= n.dismissed_basis * %s)
+                        OR n.status IN ('new', 'contacted'))""",
+                [*arrays, product_id, rule_code, factor],
+            )
+            again = cursor.fetchall()
+            if again:
+                counts["re_raised"] = _re_raise(again, cols, now, zh, en)
+                counts["updated"] += len(again) - counts["re_raised"]
+        # Needs of the looked-at enterprises the rule did not find this time.
+        cursor.execute(
+            f"""UPDATE {table} SET is_current = FALSE
+                WHERE rule = %s AND product_id = %s AND is_current AND status IN ('new', 'contacted')
+                  AND {cond}
+                  AND enterprise_id <> ALL(%s::bigint[])""",
+            [rule_code, product_id, *cond_params, cols["e"]],
+        )
+        counts["lapsed"] = cursor.rowcount
+    return counts
+
+
+def _re_raise(rows, cols, now, zh, en) -> int:
+    """Rewrite needs raised again (or to be): the rule's figures, with the evidence saying how it grew.
+    Dismissed ones become new (a history row records it); the others are updated in place. Returns how
+    many were raised again now."""
+    index = {e: i for i, e in enumerate(cols["e"])}
+    raised = 0
+    for need in Need.objects.filter(pk__in=[r[0] for r in rows]):
+        i = index[need.enterprise_id]
+        fields = {
+            "group_id": cols["g"][i], "score": cols["s"][i], "value": cols["v"][i], "basis": cols["b"][i],
+            "figures": json.loads(cols["f"][i]), "is_current": True, "refreshed_at": now,
+            "evidence": f"再次提示：依据由{zh(need.dismissed_basis)}增至{zh(cols['b'][i])}；{cols['z'][i]}",
+            "evidence_en": f"raised again: the evidence grew from {en(need.dismissed_basis)} to "
+                           f"{en(cols['b'][i])}; {cols['n'][i]}",
+        }
+        if need.status != NeedStatus.DISMISSED:
+            Need.objects.filter(pk=need.pk).update(**fields)
+            continue
+        _baseline(need)
+        for name, value in fields.items():
+            setattr(need, name, value)
+        need.status, need.status_reason = NeedStatus.NEW, ""
+        need.status_changed_at, need.status_changed_by = now, None
+        set_history_user(need, None, "raised again")
+        need.save()
+        raised += 1
+    return raised

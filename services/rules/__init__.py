@@ -1,0 +1,294 @@
+"""The needs engine's rules (services.engine runs them; services.needs writes what they find).
+
+Each rule is a small named unit in a module of this package: a code, the product it proposes, a label
+and a description (both translated), its thresholds with their defaults, units and ranges
+(`Param`), and an `evaluate(scope, params)` that answers, for the enterprises of one chunk, the
+candidates it finds (`Candidate`: enterprise, group, score 0-100, estimated annual value to the bank
+in CNY, the basis the value is computed from, the figures, the evidence in Chinese and English).
+
+Rules read sums, never raw flows: `chains.FlowSummary` (per payer, payee, month, kind, channel,
+currency; CNY equivalent at the value date's rate), account balances, holdings, circles, chains and
+group membership, in one SQL statement per rule and chunk.
+
+Windows: flow windows are whole calendar months (the summary's grain): a window of D days is the
+ceil(D / 30) months ending with the month of the run's date (`as_of`), and "the previous D days" the
+same number of months before them. Balance windows are days.
+
+Head office edits thresholds (`NeedRuleSetting`, the page /services/rules/); `validate_params`
+checks every value against its range before anything is saved. The engine's own setting, the
+re-raise factor of dismissed needs, is stored under the pseudo-rule `ENGINE`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from core import money
+
+ENGINE = "_engine"
+REAISE_FACTOR = Decimal("1.5")  # a dismissed need is raised again when its basis reaches 1.5x (grew by 50 %)
+
+
+class Unit:
+    CNY = "cny"
+    DAYS = "days"
+    PCT = "pct"
+    COUNT = "count"
+    MONTHS = "months"
+    RATING = "rating"
+    FACTOR = "factor"
+
+
+UNIT_LABELS = {
+    Unit.CNY: _("yuan"),
+    Unit.DAYS: _("days"),
+    Unit.PCT: "%",
+    Unit.COUNT: _("entities"),
+    Unit.MONTHS: _("months"),
+    Unit.RATING: _("rating"),
+    Unit.FACTOR: _("times"),
+}
+
+RATINGS = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "C", "D"]  # best first (clients.Rating)
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    label: object
+    unit: str
+    default: object
+    minimum: object = None
+    maximum: object = None
+
+    def clean(self, value):
+        """The value as the rule uses it, or ValidationError naming the field."""
+        if self.unit == Unit.RATING:
+            if not isinstance(value, str) or value.strip().upper() not in RATINGS:
+                raise ValidationError({self.key: _("Choose one of the internal ratings.")}, code="invalid")
+            return value.strip().upper()
+        if isinstance(value, bool):
+            raise ValidationError({self.key: _("Enter a number.")}, code="invalid")
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError, TypeError):
+            raise ValidationError({self.key: _("Enter a number.")}, code="invalid") from None
+        if not number.is_finite():
+            raise ValidationError({self.key: _("Enter a number.")}, code="invalid")
+        if (self.minimum is not None and number < Decimal(str(self.minimum))) or (
+                self.maximum is not None and number > Decimal(str(self.maximum))):
+            raise ValidationError(
+                {self.key: _("Enter a value from %(min)s to %(max)s.") % {"min": self.minimum, "max": self.maximum}},
+                code="range")
+        if self.unit in (Unit.DAYS, Unit.COUNT, Unit.MONTHS):
+            if number != number.to_integral_value():
+                raise ValidationError({self.key: _("Enter a whole number.")}, code="invalid")
+            return int(number)
+        if self.unit == Unit.CNY:
+            return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        return str(number)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    enterprise_id: int
+    group_id: int | None
+    score: int
+    value: Decimal
+    basis: Decimal
+    figures: dict
+    evidence: str
+    evidence_en: str
+
+
+@dataclass
+class Scope:
+    """The enterprises a rule looks at in one call (an id range of a full run's chunk, or the ids of an
+    incremental run) and the run's date."""
+
+    as_of: dt.date
+    lo: int | None = None
+    hi: int | None = None
+    ids: list[int] | None = None
+
+    def where(self, column: str) -> tuple[str, list]:
+        if self.ids is not None:
+            return f"{column} = ANY(%s)", [list(self.ids)]
+        if self.lo is not None:
+            return f"{column} BETWEEN %s AND %s", [self.lo, self.hi]
+        return "TRUE", []
+
+    # --- windows -----------------------------------------------------------------------------------
+
+    def month(self) -> dt.date:
+        return self.as_of.replace(day=1)
+
+    def months_back(self, days: int, *, before: int = 0) -> dt.date:
+        """First month of a window of `days` days (whole months, see the module docstring), shifted
+        `before` windows back."""
+        n = max(1, math.ceil(days / 30)) * (before + 1)
+        m = self.month()
+        year, month = divmod(m.year * 12 + m.month - 1 - (n - 1), 12)
+        return dt.date(year, month + 1, 1)
+
+    def window_days(self, days: int) -> int:
+        """Days the window of `days` really covers (its first month's first day to the run's date)."""
+        return (self.as_of - self.months_back(days)).days + 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    product: str
+    label: object
+    description: object
+    params: tuple[Param, ...]
+    evaluate: Callable[[Scope, dict], list[Candidate]] = field(repr=False)
+    # "enterprise": needs of the enterprises of the scope; "group": needs of groups whose core is in it.
+    level: str = "enterprise"
+
+    def defaults(self) -> dict:
+        return {p.key: p.clean(p.default) for p in self.params}
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    RULES[rule.code] = rule
+    return rule
+
+
+ENGINE_PARAMS = (
+    Param("reraise_factor", _("Raise a dismissed need again when its basis reaches (times the basis when dismissed)"),
+          Unit.FACTOR, REAISE_FACTOR, "1.01", "100"),
+)
+
+
+def validate_params(code: str, data: dict) -> dict:
+    """Every threshold of rule `code` (or of the engine, `ENGINE`), cleaned; missing keys take their
+    defaults, unknown keys are refused. Raises ValidationError naming each bad field."""
+    params = ENGINE_PARAMS if code == ENGINE else RULES[code].params
+    if not isinstance(data, dict):
+        raise ValidationError(_("Thresholds must be an object."), code="invalid")
+    known = {p.key for p in params}
+    errors: dict[str, list] = {}
+    for key in data:
+        if key not in known:
+            errors.setdefault("non_field_errors" if not isinstance(key, str) else str(key)[:40], []).append(
+                _("Unknown threshold."))
+    cleaned = {}
+    for p in params:
+        try:
+            cleaned[p.key] = p.clean(data.get(p.key, p.default))
+        except ValidationError as exc:
+            for k, v in exc.message_dict.items():
+                errors.setdefault(k, []).extend(v)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def settings_for() -> dict[str, tuple[bool, dict]]:
+    """{rule code: (enabled, thresholds)} as head office set them (defaults where unset), and the
+    engine's own under ENGINE. One query."""
+    from services.models import NeedRuleSetting
+
+    stored = {s.rule: s for s in NeedRuleSetting.objects.all()}
+    out = {}
+    for code in [*RULES, ENGINE]:
+        s = stored.get(code)
+        try:
+            params = validate_params(code, s.params if s else {})
+        except ValidationError:
+            params = validate_params(code, {})  # a hand-edited row out of range: the defaults
+        out[code] = (s.enabled if s else True, params)
+    return out
+
+
+# --- shared helpers of the rules ---------------------------------------------------------------------------
+
+
+def dec(value) -> Decimal:
+    return Decimal(str(value if value is not None else 0))
+
+
+def value_of(basis, margin_pct) -> Decimal:
+    """Estimated annual value to the bank: the basis times the product's annual margin."""
+    return (dec(basis) * dec(margin_pct) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def score_of(*ratios: float, base: int = 50) -> int:
+    """Score 0-100 from how far each measure passes its threshold (ratio measure/threshold >= 1):
+    `base` at the thresholds, up to 25 more for each measure at twice its threshold or more."""
+    extra = 0.0
+    for r in ratios:
+        extra += 25 * max(0.0, min(1.0, r - 1))
+    return int(max(0, min(100, round(base + extra))))
+
+
+def zh(value) -> str:
+    return money.tile_figure(value, "zh")
+
+
+def en(value) -> str:
+    return money.tile_figure(value, "en")
+
+
+def product_margin(code: str) -> Decimal:
+    from services.models import Product
+
+    return Product.objects.filter(code=code).values_list("annual_margin_pct", flat=True).first() or Decimal(0)
+
+
+# Table names (rules embed them in SQL).
+def tables() -> dict[str, str]:
+    from chains.models import ChainLink, FlowSummary
+    from circles.models import CircleMember
+    from clients.models import AccountBalance, BankAccount, Enterprise, GroupClient, GroupMembership
+    from services.models import Holding, Product
+
+    return {
+        "fs": FlowSummary._meta.db_table, "cm": CircleMember._meta.db_table, "cl": ChainLink._meta.db_table,
+        "g": GroupClient._meta.db_table, "gm": GroupMembership._meta.db_table, "e": Enterprise._meta.db_table,
+        "acc": BankAccount._meta.db_table, "bal": AccountBalance._meta.db_table, "h": Holding._meta.db_table,
+        "p": Product._meta.db_table,
+    }
+
+
+def group_of_sql(column: str) -> str:
+    """SQL: the group an enterprise's need is filed under: the group it is a member of, else the group
+    in whose circle it is (lowest id when several)."""
+    t = tables()
+    return (f"COALESCE((SELECT min(gm.group_id) FROM {t['gm']} gm WHERE gm.enterprise_id = {column}), "
+            f"(SELECT min(cm.group_id) FROM {t['cm']} cm WHERE cm.enterprise_id = {column}))")
+
+
+def holds_sql(column: str, product_codes_sql: str) -> str:
+    """SQL: the enterprise in `column` holds (on the run's date, parameter %s twice) one of the products
+    whose codes / families the condition `product_codes_sql` on `p` selects."""
+    t = tables()
+    return (f"EXISTS (SELECT 1 FROM {t['h']} h JOIN {t['p']} p ON p.id = h.product_id "
+            f"WHERE h.enterprise_id = {column} AND {product_codes_sql} AND h.since <= %s "
+            f"AND (h.until IS NULL OR h.until >= %s))")
+
+
+def fetch(sql: str, params: list) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def load() -> dict[str, Rule]:
+    """Import every rule module (each registers itself)."""
+    from services.rules import balances, cash_pool, dealer, foreign, receivables, settlement, working_capital  # noqa: F401
+
+    return RULES
