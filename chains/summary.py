@@ -95,7 +95,7 @@ GROUP BY f.payer_id, f.payee_id, {_month(vendor, 'f.value_date')}, f.kind, f.cha
 ORDER BY f.payer_id, f.payee_id, {_month(vendor, 'f.value_date')}, f.kind, f.channel, f.currency"""
 
 
-_UPSERT = f"""ON CONFLICT (payer_id, payee_id, month, kind, channel, currency) DO UPDATE SET
+_UPSERT_PG = f"""ON CONFLICT (payer_id, payee_id, month, kind, channel, currency) DO UPDATE SET
     count = {SUMMARY}.count + EXCLUDED.count,
     amount = {SUMMARY}.amount + EXCLUDED.amount,
     amount_cny = {SUMMARY}.amount_cny + EXCLUDED.amount_cny,
@@ -103,9 +103,12 @@ _UPSERT = f"""ON CONFLICT (payer_id, payee_id, month, kind, channel, currency) D
     first_date = LEAST({SUMMARY}.first_date, EXCLUDED.first_date),
     last_date = GREATEST({SUMMARY}.last_date, EXCLUDED.last_date),
     day_sum = {SUMMARY}.day_sum + EXCLUDED.day_sum"""
+# SQLite spells LEAST / GREATEST as the two-argument scalar MIN / MAX.
+_UPSERT = {"postgresql": _UPSERT_PG,
+           "sqlite": _UPSERT_PG.replace("LEAST(", "MIN(").replace("GREATEST(", "MAX(")}
 
-_PG_KEYS = f"""SELECT DISTINCT payer_id, payee_id, date_trunc('month', value_date)::date AS month, kind, channel, currency
-FROM {{table}}"""
+_PG_KEYS = """SELECT DISTINCT payer_id, payee_id, date_trunc('month', value_date)::date AS month, kind, channel, currency
+FROM {table}"""
 
 _PG_RECOMPUTE = f"""
     LOCK TABLE {SUMMARY} IN SHARE ROW EXCLUSIVE MODE;
@@ -135,7 +138,7 @@ def trigger_sql(vendor: str) -> tuple[list[str], list[str]]:
 BEGIN
     INSERT INTO {SUMMARY} ({COLUMNS_SQL})
     {_aggregate("postgresql", "new_rows")}
-    {_UPSERT};
+    {_UPSERT["postgresql"]};
     RETURN NULL;
 END $$"""
         update_fn = f"""CREATE OR REPLACE FUNCTION chains_flowsummary_upd() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -177,7 +180,7 @@ END $$"""
     {row}.payer_id, {row}.payee_id, {_month('sqlite', f'{row}.value_date')}, {row}.kind, {row}.channel,
     {row}.currency, 1, {row}.amount, COALESCE({cny}, 0), CASE WHEN {cny} IS NULL THEN 1 ELSE 0 END,
     {row}.value_date, {row}.value_date, {_days('sqlite', f'{row}.value_date')})
-    {_UPSERT};"""
+    {_UPSERT["sqlite"]};"""
 
         def recompute(row: str) -> str:
             match = (f"payer_id = {row}.payer_id AND payee_id = {row}.payee_id AND kind = {row}.kind "
