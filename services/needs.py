@@ -171,7 +171,7 @@ def need_record(user, *, enterprise, product, score, value, evidence, group=None
     grp = attempt("group", _group)
     if errors:
         raise ValidationError(errors)
-    group_id = grp.pk if grp else fetch(f"SELECT {group_of_sql('%s')}", [ent.pk])[0][0]
+    group_id = grp.pk if grp else fetch(f"SELECT {group_of_sql('%s')}", [ent.pk, ent.pk])[0][0]
     need = Need(enterprise=ent, group_id=group_id, product=prod, rule=MANUAL_RULE, score=sc, value=val,
                 evidence=ev, basis=val, recorded_by=user)
     set_history_user(need, user)

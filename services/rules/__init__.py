@@ -272,9 +272,9 @@ def group_of_sql(column: str) -> str:
 
 def holds_sql(column: str, product_codes_sql: str) -> str:
     """SQL: the enterprise in `column` holds (on the run's date, parameter %s twice) one of the products
-    whose codes / families the condition `product_codes_sql` on `p` selects."""
+    whose codes / families the condition `product_codes_sql` on `hp` selects."""
     t = tables()
-    return (f"EXISTS (SELECT 1 FROM {t['h']} h JOIN {t['p']} p ON p.id = h.product_id "
+    return (f"EXISTS (SELECT 1 FROM {t['h']} h JOIN {t['p']} hp ON hp.id = h.product_id "
             f"WHERE h.enterprise_id = {column} AND {product_codes_sql} AND h.since <= %s "
             f"AND (h.until IS NULL OR h.until >= %s))")
 

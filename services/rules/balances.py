@@ -57,7 +57,7 @@ def _evaluate(product: str):
             )
             SELECT enterprise_id, {group_of_sql('enterprise_id')}, idle FROM (
                 SELECT enterprise_id, sum(low) AS idle FROM per_account GROUP BY enterprise_id
-            ) q WHERE idle > %s AND NOT {holds_sql('q.enterprise_id', 'p.code = %s')}"""
+            ) q WHERE idle > %s AND NOT {holds_sql('q.enterprise_id', 'hp.code = %s')}"""
         rows = fetch(sql, [start, start, scope.as_of, *p, dec(params["min_idle"]), product, scope.as_of,
                            scope.as_of])
         margin = product_margin(product)

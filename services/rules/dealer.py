@@ -61,7 +61,7 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
                    coalesce(sum(fs.amount_cny) FILTER (WHERE fs.month < %s), 0) AS previous
             FROM pairs p JOIN {t['fs']} fs ON fs.payer_id = p.dealer_id AND fs.payee_id = p.core_id
             WHERE fs.kind = 'payment' AND fs.month >= %s AND fs.month <= %s
-              AND NOT {holds_sql('p.dealer_id', f'p.family IN ({families})')}
+              AND NOT {holds_sql('p.dealer_id', f'hp.family IN ({families})')}
             GROUP BY p.dealer_id, p.group_id
         ) q
         WHERE previous > 0 AND recent > previous * %s"""

@@ -46,7 +46,7 @@ def _evaluate(product: str):
                     SELECT fs.payee_id, fs.amount_cny, fs.currency FROM {t['fs']} fs
                     WHERE {w2} AND fs.kind = 'payment' AND fs.currency <> 'CNY' AND fs.month >= %s AND fs.month <= %s
                 ) f GROUP BY e_id HAVING sum(amount_cny) > %s
-            ) q WHERE NOT {holds_sql('q.e_id', 'p.code = %s')}"""
+            ) q WHERE NOT {holds_sql('q.e_id', 'hp.code = %s')}"""
         rows = fetch(sql, [*p1, start, scope.month(), *p2, start, scope.month(), dec(params["min_foreign"]),
                            product, scope.as_of, scope.as_of])
         margin = product_margin(product)
