@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from core.admin_tools import HeadOfficeOnlyMixin
-from core.models import JobRun, OutboxMessage
+from core.admin_tools import HeadOfficeOnlyMixin, ServiceAdminMixin
+from core.models import FxRate, JobRun, OutboxMessage
 
 
 @admin.register(JobRun)
@@ -41,3 +41,28 @@ class OutboxMessageAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deleting follow-up work is exactly what the outbox exists to prevent
+
+
+@admin.register(FxRate)
+class FxRateAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, admin.ModelAdmin):
+    """Daily exchange rates, written through services.catalogue.fx_rate_set (head office; the flow
+    summary of the currency is re-converted from that day on). A rate is corrected, never deleted."""
+
+    list_display = ["currency", "date", "rate", "source", "updated_at"]
+    list_filter = ["currency"]
+    date_hierarchy = "date"
+    readonly_on_change = ("currency", "date")
+
+    def service_create(self, request, form):
+        from services.catalogue import fx_rate_set
+
+        data = form.cleaned_data
+        return fx_rate_set(request.user, currency=data["currency"], date=data["date"], rate=data["rate"],
+                           source=data.get("source", ""))
+
+    def service_update(self, request, form, obj):
+        from services.catalogue import fx_rate_set
+
+        data = form.cleaned_data
+        return fx_rate_set(request.user, currency=obj.currency, date=obj.date, rate=data["rate"],
+                           source=data.get("source", ""))

@@ -43,6 +43,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("groups", _("Group clients"), "clients:group_list"),
     MenuItem("enterprises", _("Enterprises"), "clients:enterprise_list"),
     MenuItem("lookup", _("Look up"), "clients:registry_lookup"),
+    MenuItem("catalogue", _("Products"), "services:catalogue"),
     MenuItem("requests", _("Requests"), "clients:request_list", permissions.takes_part_in_requests),
     MenuItem("imports", _("Import"), "imports:upload", permissions.can_import, namespace="imports"),
     MenuItem("operations", _("Operations"), "core:job_runs", permissions.is_head_office),

@@ -24,6 +24,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from chains.api.flows import ImportErrorsSerializer
 from clients.api.fields import EnterpriseCodeField
 from clients.models import GroupClient, GroupMembership
 from clients.validators import normalize_uscc
@@ -112,18 +113,7 @@ class PartnerViewSet(CatalogueViewSet):
 # --- bulk pushes (holdings, rates) ------------------------------------------------------------------------
 
 
-class RowErrorSerializer(Serializer):
-    row = serializers.IntegerField(allow_null=True, help_text=_("0-based index in the posted list."))
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ImportErrorsSerializer(Serializer):
-    errors = RowErrorSerializer(many=True)
-    error_count = serializers.IntegerField(help_text=_("All errors, including those not listed."))
-
-
-class ImportCountsSerializer(Serializer):
+class UpsertCountsSerializer(Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField(help_text=_("Stored rows whose values changed."))
     already_present = serializers.IntegerField()
@@ -176,8 +166,8 @@ def _bulk_schema(in_serializer, summary: str, forbidden: str):
         summary=summary,
         request=in_serializer(many=True),
         responses={
-            201: OpenApiResponse(ImportCountsSerializer, description=_("Some rows were created.")),
-            200: OpenApiResponse(ImportCountsSerializer, description=_("Nothing new: rows updated or already present.")),
+            201: OpenApiResponse(UpsertCountsSerializer, description=_("Some rows were created.")),
+            200: OpenApiResponse(UpsertCountsSerializer, description=_("Nothing new: rows updated or already present.")),
             400: OpenApiResponse(ImportErrorsSerializer, description=_("Row errors; nothing was stored.")),
             403: OpenApiResponse(ErrorSerializer, description=forbidden),
         },

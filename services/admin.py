@@ -1,0 +1,117 @@
+"""Admin of the catalogue and of the needs engine's parameters, for head office (core.admin_tools).
+
+Products, partners, playbooks, rule thresholds and the allocation and contribution parameters are
+head office's configuration: edited here directly (with history where the model keeps it). Holdings
+are client data: added and changed through services.catalogue (the same checks as imports and the
+API); what a holding *is* (enterprise, product, start, currency, partner, reference) is fixed once it
+exists. Needs are the engine's and the RMs' (services.needs): read-only here."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_tools import HeadOfficeOnlyMixin, ReadOnlyAdminMixin, ServiceAdminMixin
+from services import catalogue
+from services.models import (
+    AllocationSettings,
+    ContributionSettings,
+    Holding,
+    Need,
+    NeedRuleSetting,
+    Partner,
+    PlaybookItem,
+    Product,
+)
+
+
+@admin.register(Product)
+class ProductAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
+    list_display = ["code", "name_zh", "name_en", "family", "annual_margin_pct", "active"]
+    list_filter = ["family", "active"]
+    search_fields = ["=code", "name_zh", "name_en"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the stable key of the API, imports and rules: fixed once the product exists.
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a product leaves the catalogue by being made inactive (holdings and needs keep it)
+
+
+@admin.register(Partner)
+class PartnerAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
+    list_display = ["code", "name", "kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["=code", "name"]
+    filter_horizontal = ["products"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Holding)
+class HoldingAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    list_display = ["enterprise", "product", "since", "until", "amount", "balance", "currency", "partner",
+                    "source_system", "external_ref"]
+    list_filter = ["product", "currency", "source_system"]
+    search_fields = ["=enterprise__uscc", "enterprise__name", "=external_ref"]
+    list_select_related = ["enterprise", "product", "partner"]
+    raw_id_fields = ["enterprise"]
+    readonly_on_change = ("enterprise", "product", "since", "currency", "partner", "source_system", "external_ref")
+    create_service = catalogue.holding_create
+
+    def service_update(self, request, form, obj):
+        changed = set(form.changed_data)
+        data = form.cleaned_data
+        return catalogue.holding_update(
+            request.user, obj,
+            balance=data.get("balance") if "balance" in changed else None,
+            amount=data.get("amount") if "amount" in changed else None,
+            until=data.get("until") if "until" in changed else None,
+            clear_amount="amount" in changed and data.get("amount") is None,
+            clear_until="until" in changed and data.get("until") is None,
+        )
+
+
+@admin.register(Need)
+class NeedAdmin(HeadOfficeOnlyMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["enterprise", "product", "rule", "score", "value", "status", "is_current", "refreshed_at"]
+    list_filter = ["status", "rule", "is_current", "product"]
+    search_fields = ["=enterprise__uscc", "enterprise__name"]
+    list_select_related = ["enterprise", "product"]
+
+
+@admin.register(NeedRuleSetting)
+class NeedRuleSettingAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+    list_display = ["rule", "enabled", "params", "updated_at"]
+    list_filter = ["enabled"]
+
+
+@admin.register(PlaybookItem)
+class PlaybookItemAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+    list_display = ["industry_section", "role", "product", "note_zh", "note_en"]
+    list_filter = ["industry_section", "role"]
+    list_select_related = ["product"]
+
+
+class SingletonAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+    """One row of parameters: added once (then changed), never deleted (the defaults apply until then)."""
+
+    def has_add_permission(self, request, *args):
+        return not self.model.objects.exists() and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = self.model.SINGLETON_PK
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AllocationSettings)
+class AllocationSettingsAdmin(SingletonAdmin):
+    pass
+
+
+@admin.register(ContributionSettings)
+class ContributionSettingsAdmin(SingletonAdmin):
+    pass
