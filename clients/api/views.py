@@ -66,6 +66,8 @@ from clients.validators import normalize_uscc
 from core.api.base import ID_REGEX, ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
 from core.permissions import ClientEditorOrReadOnly, LimitSetter, RequestParticipant
+from services.api import needs as needs_api
+from services.api.needs import REFRESH_NEEDS_SCHEMA as NEEDS_REFRESH_SCHEMA
 
 READ_CREATE = ["get", "post", "head", "options"]
 NO_DELETE = ["get", "post", "put", "patch", "head", "options"]
@@ -174,6 +176,12 @@ class GroupClientViewSet(ScopedModelViewSet):
         team = data.pop("team", None)
         serializer.instance = self.call(services.group_client_update, serializer=serializer,
                                         group=serializer.instance, team=team, **data)
+
+    @NEEDS_REFRESH_SCHEMA
+    @action(detail=True, methods=["post"], url_path="refresh-needs", permission_classes=[permissions.IsAuthenticated])
+    def refresh_needs(self, request, pk=None):
+        """Queue the group's needs refresh (services.api.needs)."""
+        return needs_api.refresh_needs(self.get_object(), request)
 
     @extend_schema(summary="Set the unified credit limit (risk officers and head office)",
                    description="A limit more than LIMIT_CHANGE_CONFIRM_FACTOR times above or below the current one "

@@ -16,4 +16,11 @@ router.register("holdings", HoldingViewSet, basename="holding")
 router.register("fx-rates", FxRateViewSet, basename="fx-rate")
 # --- end catalogue ---
 
+# --- needs and job runs (services.api.needs) ---
+from services.api.needs import JobRunViewSet, NeedViewSet  # noqa: E402
+
+router.register("needs", NeedViewSet, basename="need")
+router.register("job-runs", JobRunViewSet, basename="job-run")
+# --- end needs ---
+
 urlpatterns = router.urls
