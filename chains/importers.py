@@ -436,10 +436,12 @@ class FlowImporter(Importer):
 
     @staticmethod
     def _total_amount(cursor, result: ImportResult) -> None:
-        """The total of the file's readable rows in CNY (the preview's tile), and how many rows are in
-        other currencies (left out of it)."""
-        cursor.execute(f"SELECT coalesce(sum(amount) FILTER (WHERE currency = 'CNY'), 0), "
-                       f"count(*) FILTER (WHERE currency <> 'CNY') FROM {STAGE}")
+        """The total of the file's readable rows in CNY equivalent at each row's value-date rate (the
+        preview's tile, core.fx), and how many rows are in other currencies without a rate (left out)."""
+        from core.fx import cny_sql
+
+        cursor.execute(f"SELECT coalesce(sum(c), 0), count(*) - count(c) "
+                       f"FROM (SELECT {cny_sql('s.amount', 's.currency', 's.value_date')} AS c FROM {STAGE} s) t")
         total, other = cursor.fetchone()
         result.total_amount, result.other_currency_rows = total, int(other)
 

@@ -1,14 +1,20 @@
 """Reads on the chain (链): link metrics, supplier concentration and the Sankey of fund flows.
 
 Every aggregate is computed by PostgreSQL in a fixed number of statements, whatever the number of
-links and flows: the chain page runs the same number of queries for 3 links or 3,000.
+links and flows: the chain page runs the same number of queries for 3 links or 3,000. The link metrics
+read the raw payments of the links (days from invoice to payment need each payment); the concentration
+reads the flow summary's whole months and the raw flows of the period's partial edge months
+(chains.summary.window_sql), exact to the day.
 
 Definitions used on the chain page (documented here once):
 
 - Period: `start`..`end` inclusive; the previous period has the same number of days and ends the day
   before `start`.
+- Money: every sum is in CNY equivalent, each flow converted at the rate of its value date
+  (core.fx); flows in a currency without a rate then are left out of the sums and counted
+  (`LinkRow.unconverted`, `Concentration.unconverted`), and the page says how many.
 - Volume of a link supplier -> buyer: the sum of `payment` flows with payer = buyer and payee =
-  supplier dated in the period; count: their number.
+  supplier dated in the period; count: their number (converted or not).
 - Trend: (volume - previous volume) / previous volume, in %; none when the previous volume is 0.
 - Days from invoice to payment: for each payment of the pair in the period, the days between the
   payment and the latest `invoice` flow between the same two enterprises (either direction: source
@@ -38,8 +44,9 @@ from django.utils.translation import gettext_lazy as _
 from chains.filtersets import ChainLinkFilterSet
 from chains.models import LINK_DETECTION_JOB, ChainLink, DetectionSettings, LinkStatus
 from chains.sql import MEMBERS_CTE, TABLES, params
+from chains.summary import window_params, window_sql
 from clients.models import GroupClient
-from core import money
+from core import fx, money
 from core.jobs import last_refreshed
 from core.models import JobRun
 
@@ -115,7 +122,7 @@ links AS (
     WHERE group_id = %(group)s AND status IN (%(declared)s, %(confirmed)s)
 ),
 pay AS (
-    SELECT l.id AS link_id, f.amount, f.channel, f.value_date >= %(start)s AS in_period,
+    SELECT l.id AS link_id, {cny} AS amount, f.channel, f.value_date >= %(start)s AS in_period,
            {{days}} AS days
     FROM links l
     JOIN {flow} f ON f.payer_id = l.buyer_id AND f.payee_id = l.supplier_id AND f.kind = %(payment)s
@@ -128,7 +135,8 @@ agg AS (
            COUNT(*) FILTER (WHERE in_period) AS n,
            SUM(amount) FILTER (WHERE NOT in_period) AS prev_volume,
            SUM(amount) FILTER (WHERE in_period AND channel = %(other_bank)s) AS other_bank,
-           AVG(days) FILTER (WHERE in_period) AS avg_days
+           AVG(days) FILTER (WHERE in_period) AS avg_days,
+           COUNT(*) FILTER (WHERE in_period AND amount IS NULL) AS unconverted
     FROM pay GROUP BY link_id
 )
 SELECT l.id, l.tier, l.goods, l.status,
@@ -138,14 +146,16 @@ SELECT l.id, l.tier, l.goods, l.status,
        CASE WHEN a.prev_volume > 0
             THEN ROUND((COALESCE(a.volume, 0) - a.prev_volume) * 100 / a.prev_volume, 1) END,
        ROUND(a.avg_days, 1),
-       CASE WHEN a.volume > 0 THEN ROUND(COALESCE(a.other_bank, 0) * 100 / a.volume, 1) END
+       CASE WHEN a.volume > 0 THEN ROUND(COALESCE(a.other_bank, 0) * 100 / a.volume, 1) END,
+       COALESCE(a.unconverted, 0)
 FROM {link} l
 JOIN {ent} s ON s.id = l.supplier_id
 JOIN {ent} b ON b.id = l.buyer_id
 LEFT JOIN agg a ON a.link_id = l.id
 WHERE l.group_id = %(group)s AND l.status IN (%(declared)s, %(confirmed)s)
 ORDER BY l.tier, COALESCE(a.volume, 0) DESC, l.id
-""".format(**TABLES)
+""".replace("{cny}", fx.cny_sql("f.amount", "f.currency", "f.value_date").replace("{", "{{").replace("}", "}}"))
+    .format(**TABLES)
 )
 LINK_METRICS_SQL = {
     vendor: _LINK_METRICS_SQL.replace("{days}", days).replace("{lateral}", lateral)
@@ -153,28 +163,31 @@ LINK_METRICS_SQL = {
 }
 
 # Purchases (members pay non-members) by payee feed the HHI; sales (non-members pay members) are
-# shown next to them.
+# shown next to them. Both in CNY equivalent, read from the flow summary's whole months plus the partial
+# months at the period's edges (chains.summary.window_sql: exact to the day); flows without a rate are
+# counted, not summed.
 CONCENTRATION_SQL = (
     "WITH " + MEMBERS_CTE + """,
+win AS {window},
 purchases AS (
-    SELECT f.payee_id, SUM(f.amount) AS v
-    FROM {flow} f
-    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
+    SELECT f.payee_id, SUM(f.amount_cny) AS v, SUM(f.unconverted) AS u
+    FROM win f
+    WHERE f.kind = %(payment)s
       AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
     GROUP BY f.payee_id
 ),
-total AS (SELECT SUM(v) AS t, COUNT(*) AS n FROM purchases),
+total AS (SELECT SUM(v) AS t, COUNT(*) AS n, SUM(u) AS u FROM purchases),
 sales AS (
-    SELECT SUM(f.amount) AS v, COUNT(DISTINCT f.payer_id) AS n
-    FROM {flow} f
-    WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s
+    SELECT SUM(f.amount_cny) AS v, COUNT(DISTINCT f.payer_id) AS n, SUM(f.unconverted) AS u
+    FROM win f
+    WHERE f.kind = %(payment)s
       AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
 )
 SELECT COALESCE(total.t, 0), total.n,
        (SELECT ROUND(SUM(p.v * p.v * 10000.0 / (total.t * total.t)), 1) FROM purchases p WHERE total.t > 0),
-       COALESCE(sales.v, 0), sales.n
+       COALESCE(sales.v, 0), sales.n, COALESCE(total.u, 0) + COALESCE(sales.u, 0)
 FROM total, sales
-""".format(**TABLES)
+""".format(window=window_sql(), **TABLES)
 )
 
 
@@ -203,6 +216,7 @@ class LinkRow:
     trend_pct: Decimal | None
     avg_invoice_to_payment_days: Decimal | None
     other_bank_pct: Decimal | None
+    unconverted: int = 0  # payments of the period in a currency without a rate, left out of the figures
 
     @property
     def status_label(self) -> str | Promise:
@@ -216,6 +230,7 @@ class Concentration:
     hhi: Decimal | None
     sales: Decimal
     buyer_count: int
+    unconverted: int = 0  # payments of the period without a rate, left out of purchases and sales
 
     @property
     def hhi_level(self) -> str:
@@ -251,6 +266,11 @@ class ChainOverview:
     thresholds: DetectionSettings | None = None
 
     @property
+    def links_unconverted(self) -> int:
+        """Payments of the period along the links in a currency without a rate (left out of volumes)."""
+        return sum(row.unconverted for row in self.links)
+
+    @property
     def detected_count(self) -> int:
         return self.queue.paginator.count if self.queue is not None else 0
 
@@ -275,7 +295,7 @@ def link_metrics(*, group: GroupClient, period: Period) -> list[LinkRow]:
 def supplier_concentration(*, group: GroupClient, period: Period) -> Concentration:
     """Purchases, sales and the HHI of the group's suppliers over the period (one query)."""
     with connection.cursor() as cursor:
-        cursor.execute(CONCENTRATION_SQL, _params(group.pk, period))
+        cursor.execute(CONCENTRATION_SQL, {**_params(group.pk, period), **window_params(period.start, period.end)})
         return Concentration(*cursor.fetchone())
 
 

@@ -403,3 +403,40 @@ def enterprise_totals(enterprise_ids, *, since=None, until=None, kinds=None) -> 
     for (payee,), t in totals_by(("payee_id",), since=since, until=until, kinds=kinds, payees=ids).items():
         result[payee]["in"] = t
     return result
+
+
+# --- exact day windows from the summary plus the edge months ---------------------------------------------------
+
+
+def window_sql(vendor: str | None = None) -> str:
+    """A subquery (no alias) of the flows dated in a day window `%(w_start)s`..`%(w_end)s` inclusive,
+    exact to the day yet read mostly from the summary: the whole months inside the window come from
+    chains_flowsummary, the days of the partial months at either edge from chains_flow (converted by
+    core.fx). Columns: payer_id, payee_id, kind, channel, currency, amount_cny (NULL-free), n (flows),
+    unconverted (flows without a rate). Pass `window_params(start, end)` with the statement. Filters on
+    payer_id / payee_id / kind in the outer query are pushed into both branches by PostgreSQL."""
+    cny = fx.cny_sql("f.amount", "f.currency", "f.value_date")
+    return f"""(SELECT s.payer_id, s.payee_id, s.kind, s.channel, s.currency, s.amount_cny, s.count AS n,
+        s.unconverted
+    FROM {SUMMARY} s WHERE s.month >= %(w_full_first)s AND s.month < %(w_full_end)s
+    UNION ALL
+    SELECT f.payer_id, f.payee_id, f.kind, f.channel, f.currency, COALESCE(f.cny, 0), 1,
+        CASE WHEN f.cny IS NULL THEN 1 ELSE 0 END
+    FROM (SELECT f.*, {cny} AS cny FROM {FLOW} f
+          WHERE f.value_date BETWEEN %(w_start)s AND %(w_end)s
+            AND (f.value_date < %(w_full_first)s OR f.value_date >= %(w_full_end)s)) f)"""
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def window_params(start: dt.date, end: dt.date) -> dict:
+    """The parameters of `window_sql` for start..end inclusive (adapted for the connection)."""
+    full_first = start if start.day == 1 else _next_month(start)
+    full_end = _next_month(end) if _next_month(end) - dt.timedelta(days=1) == end else end.replace(day=1)
+    if full_end < full_first:
+        full_end = full_first  # no whole month inside: everything comes from the flows
+    adapt = connection.ops.adapt_datefield_value
+    return {"w_start": adapt(start), "w_end": adapt(end), "w_full_first": adapt(full_first),
+            "w_full_end": adapt(full_end)}

@@ -2,10 +2,12 @@
 
 Flow volume: the sum of fund flows (payments; invoices, orders and shipments describe the same money
 and would count it again) between an enterprise and any member of the group (the core and its
-controlled entities, clients.GroupMembership), in either direction, over the last 12 months. It is
-a correlated subquery over the flow table's (payer, value_date) and (payee, value_date) indexes, so
-every list below is one SQL query whatever the number of members and flows. Amounts are summed as
-recorded; flows in foreign currencies are not converted.
+controlled entities, clients.GroupMembership), in either direction, in CNY equivalent at each flow's
+value-date rate (core.fx), over the last 12 calendar months: the current month and the eleven before
+it, from the first day of the month (`volume_since`). It reads the flow summary (chains.summary, whole
+months) through a correlated subquery on its key and (payee, month) indexes, so every list below is one
+SQL query whatever the number of members and flows. Flows in a currency without a rate on their date
+are left out of the volume and counted in `unconverted`, which the page states.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chains.models import Flow, FlowKind
+from chains.models import FlowKind, FlowSummary
+from chains.summary import month_of
 from circles import graph_layout
 from circles.filtersets import CircleMemberFilterSet, GuaranteeFilterSet
 from circles.models import CircleMember, CircleRole, Guarantee
@@ -41,7 +44,7 @@ from clients.names import short_name
 from core import money
 
 VOLUME_KINDS = (FlowKind.PAYMENT,)
-VOLUME_WINDOW_DAYS = 365
+VOLUME_WINDOW_MONTHS = 12
 ACQUISITION_LIMIT = 50
 GUARANTEE_LIMIT = 200
 
@@ -50,29 +53,37 @@ ZERO = Value(Decimal("0"), output_field=MONEY)
 
 
 def volume_since(today: datetime.date | None = None) -> datetime.date:
-    today = today or timezone.localdate()
-    return today - datetime.timedelta(days=VOLUME_WINDOW_DAYS)
+    """The first day of the window: the first of the month eleven months before today's month."""
+    month = month_of(today or timezone.localdate())
+    year, index = divmod(month.year * 12 + month.month - 1 - (VOLUME_WINDOW_MONTHS - 1), 12)
+    return datetime.date(year, index + 1, 1)
 
 
 def _flows_with_group(*, group_id, enterprise_ref, since: datetime.date) -> QuerySet:
+    """Flow-summary rows of payments between the enterprise and the group's members since `since`
+    (whole months)."""
     members = GroupMembership.objects.filter(group_id=group_id).values("enterprise_id")
-    return Flow.objects.filter(kind__in=VOLUME_KINDS, value_date__gte=since).filter(
+    return FlowSummary.objects.filter(kind__in=VOLUME_KINDS, month__gte=month_of(since)).filter(
         Q(payer_id=enterprise_ref, payee_id__in=members) | Q(payee_id=enterprise_ref, payer_id__in=members)
     ).order_by()
 
 
 def flow_volume_annotations(*, group_id, enterprise_ref: str, since: datetime.date | None = None) -> dict:
-    """`volume` and `flow_count` of the row's enterprise with the group, as correlated subqueries.
+    """`volume` (CNY equivalent), `flow_count` and `unconverted` (flows without a rate, left out of the
+    volume) of the row's enterprise with the group, as correlated subqueries on the flow summary.
 
     `enterprise_ref` names the enterprise id in the outer query ("pk", "enterprise_id")."""
     since = since or volume_since()
-    flows = _flows_with_group(group_id=group_id, enterprise_ref=OuterRef(enterprise_ref), since=since)
-    # A bare SUM/COUNT (not an ORM aggregate) keeps the subquery free of GROUP BY: one row, one value.
-    total = flows.values(total=Func(F("amount"), function="SUM", output_field=MONEY))
-    count = flows.values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+    rows = _flows_with_group(group_id=group_id, enterprise_ref=OuterRef(enterprise_ref), since=since)
+
+    def total(column: str, output):
+        # A bare SUM (not an ORM aggregate) keeps the subquery free of GROUP BY: one row, one value.
+        return Subquery(rows.values(v=Func(F(column), function="SUM", output_field=output)))
+
     return {
-        "volume": Coalesce(Subquery(total), ZERO),
-        "flow_count": Coalesce(Subquery(count), Value(0)),
+        "volume": Coalesce(total("amount_cny", MONEY), ZERO),
+        "flow_count": Coalesce(total("count", IntegerField()), Value(0)),
+        "unconverted": Coalesce(total("unconverted", IntegerField()), Value(0)),
     }
 
 
@@ -194,7 +205,7 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
         CircleMember.objects.filter(group=group)  # type: ignore[misc]  # same
         .annotate(**flow_volume_annotations(group_id=group.pk, enterprise_ref="enterprise_id"))
         .values("enterprise_id", "enterprise__name", "enterprise__uscc", "enterprise__is_client", "role",
-                "tier", "volume", "flow_count")
+                "tier", "volume", "flow_count", "unconverted")
         .order_by("enterprise_id", "role")
     )
     nodes: dict[int, dict] = {
@@ -203,8 +214,10 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
             "category": "core", "roles": ["core"], "volume": None, "flow_count": None, "core": True,
         }
     }
+    unconverted: dict[int, int] = {}
     for row in rows:
         pk = row["enterprise_id"]
+        unconverted[pk] = row["unconverted"]
         node = nodes.get(pk)
         if node is None:
             nodes[pk] = {
@@ -248,4 +261,6 @@ def circle_graph(*, group: GroupClient, guarantees: list[Guarantee]) -> dict:
     graph_layout.layout(list(nodes.values()), order)
     ordered = sorted(nodes.values(), key=lambda n: (order.index(n["category"]) if n["category"] in order
                                                     else len(order), graph_layout.importance(n)))
-    return {"nodes": ordered, "edges": edges, "palette": graph_layout.ROLE_COLOURS}
+    # Flows without a rate on their date, left out of the volumes (each member counted once).
+    return {"nodes": ordered, "edges": edges, "palette": graph_layout.ROLE_COLOURS,
+            "unconverted": sum(unconverted.values())}

@@ -22,7 +22,11 @@ FX_TABLE = FxRate._meta.db_table
 
 def rate_sql(currency: str, day: str) -> str:
     """An SQL expression: yuan per unit of the currency in column/expression `currency` on the date
-    `day` (the latest rate on or before it), 1 for CNY, NULL when there is none."""
+    `day` (the latest rate on or before it), 1 for CNY, NULL when there is none.
+
+    Qualify the columns with their table alias (`f.currency`, `f.value_date`): the expression holds a
+    subquery on core_fxrate, which has a `currency` column of its own, and a bare `currency` would
+    resolve to it (every rate of every currency would match)."""
     return (f"(CASE WHEN {currency} = '{BASE}' THEN 1 ELSE "
             f"(SELECT r.rate FROM {FX_TABLE} r WHERE r.currency = {currency} AND r.date <= {day} "
             f"ORDER BY r.date DESC LIMIT 1) END)")
