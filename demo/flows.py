@@ -5,7 +5,9 @@
   instalments), with the payment reference derived from the invoice's;
 - orders and shipments before some invoices;
 - a pair-specific share of payments settled through other banks;
-- pairs that trade without a declared chain link.
+- pairs that trade without a declared chain link;
+- some pairs that settle in a foreign currency (USD, EUR, HKD: demo.catalogue.pair_currency), their
+  amounts in that currency.
 References are unique per source system, so importing the same flows again never duplicates them.
 """
 
@@ -17,6 +19,7 @@ import itertools
 import math
 import random
 
+from .catalogue import in_currency, pair_currency
 from .circles_chains import Pair
 from .groups import GroupCtx
 from .state import BuildState
@@ -63,6 +66,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
         if not pair.declared:
             other_bank = max(other_bank, 0.5)  # undeclared trade mostly settles elsewhere
         traits.append((scale, rng.randint(30, 90), other_bank))
+    currencies = [pair_currency(state, ctx, i) for i in range(len(pairs))]
     written = 0
     serial = 0
     prefix = f"D{state.seed % 10000:04d}G{ctx.number:06d}"
@@ -74,6 +78,9 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
         invoice_ref = f"INV-{prefix}-{serial:07d}"
         day = calendar.draw(rng)
         amount = round(scale * math.exp(rng.gauss(0, 0.6)), 2) + 100.0
+        currency = currencies[index]
+        if currency != "CNY":
+            amount = round(in_currency(amount, currency), 2)
         channel = "other_bank" if rng.random() < other_bank else "this_bank"
         payer, payee = pair.buyer.id, pair.supplier.id
         rows = []
@@ -84,7 +91,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                     payer,
                     payee,
                     f"{amount:.2f}",
-                    "CNY",
+                    currency,
                     order_day,
                     "order",
                     channel,
@@ -100,7 +107,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                     payer,
                     payee,
                     f"{amount:.2f}",
-                    "CNY",
+                    currency,
                     ship_day,
                     "shipment",
                     channel,
@@ -114,7 +121,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                 payer,
                 payee,
                 f"{amount:.2f}",
-                "CNY",
+                currency,
                 day,
                 "invoice",
                 channel,
@@ -133,7 +140,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                         payer,
                         payee,
                         f"{first:.2f}",
-                        "CNY",
+                        currency,
                         pay_day,
                         "payment",
                         channel,
@@ -148,7 +155,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                         payer,
                         payee,
                         f"{amount - first:.2f}",
-                        "CNY",
+                        currency,
                         second_day,
                         "payment",
                         channel,
@@ -163,7 +170,7 @@ def build_flows(state: BuildState, ctx: GroupCtx, pairs: list[Pair], count: int,
                         payer,
                         payee,
                         f"{amount:.2f}",
-                        "CNY",
+                        currency,
                         pay_day,
                         "payment",
                         channel,

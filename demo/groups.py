@@ -336,6 +336,9 @@ def add_accounts(state: BuildState, rng: random.Random, entity: Entity, *, core:
     if rng.random() < 0.3:
         kinds.append("bill")
     ends = month_ends(state.as_of)
+    # One core in four draws its deposits down at the end of the period (no random draw, so the rest
+    # of the data is unchanged).
+    drains = core and entity.id % 4 == 1
     for kind in kinds:
         pk = state.account_ids()
         opened = ends[0] - dt.timedelta(days=rng.randrange(60, 3000))
@@ -359,6 +362,8 @@ def add_accounts(state: BuildState, rng: random.Random, entity: Entity, *, core:
                 value = level * (1 - 0.02 * i if rng.random() < 0.9 else 1.0)
             else:
                 value = level * rng.uniform(0.6, 1.4)
+            if drains and kind in ("demand", "time") and i >= len(ends) - 2:
+                value *= 0.45  # cash drawn down over the last two months (a working-capital need)
             state.writer["balances"].add((pk, end, _money(max(value, 1000.0))))
 
 

@@ -2,7 +2,8 @@
 
 Removes every row of the staff, clients, circles and chains apps (their history included) and the
 logins of staff. On PostgreSQL one TRUNCATE ... CASCADE does it, which also empties rows of other
-apps that point at these (needs, alerts, ...): they would dangle otherwise. Elsewhere (SQLite, small
+apps that point at these (holdings, needs, alerts, the flow summary, ...): they would dangle
+otherwise. The exchange rates the demo seeds go too. Elsewhere (SQLite, small
 sets) the ORM deletes table by table, children first.
 """
 
@@ -37,9 +38,23 @@ def demo_data_state() -> str:
     return "outdated"
 
 
+def _client_data_models():
+    """Rows of other apps that are client data (and their history): holdings and needs, profiles and
+    contribution figures (services), the flow summary comes with chains. The catalogue, the rules'
+    thresholds and head office's settings are configuration and stay."""
+    from services.models import ClientProfile, ContributionMonth, Holding, Need
+
+    for model in (Holding, Need):
+        yield model
+        yield model.history.model
+    yield ClientProfile
+    yield ContributionMonth
+
+
 def _models():
     for label in APPS:
         yield from apps.get_app_config(label).get_models(include_auto_created=True)
+    yield from _client_data_models()
 
 
 def _staff_user_ids() -> list[int]:
@@ -91,6 +106,8 @@ def reset() -> None:
             Enterprise,
             StaffProfile,
         ]
+        for model in _client_data_models():
+            model._base_manager.all().delete()
         for model in ordered:
             model.objects.all().delete()
         for branch in Branch.objects.order_by("-path"):  # deepest first: parents are protected
@@ -98,3 +115,7 @@ def reset() -> None:
         for model in _models():  # history rows and anything else left in these apps
             model._base_manager.all().delete()
     get_user_model().objects.filter(pk__in=user_ids).delete()
+    # The demo's exchange rates (demo.catalogue); holdings went with their enterprises.
+    from core.models import FxRate
+
+    FxRate.objects.all().delete()

@@ -2,7 +2,8 @@
 
 `build(seed=..., groups=..., flows=..., password=...)` creates the branch tree and the demo logins
 through the staff services, then generates group clients group by group (core, control tree,
-financials, accounts and balances, interactions, circle, chain links, flows) into buffered sinks
+financials, accounts and balances, interactions, circle, chain links, flows, product holdings; the
+daily exchange rates once: demo.catalogue) into buffered sinks
 that are written in chunks: PostgreSQL COPY when available, bulk_create otherwise. Memory stays flat
 whatever the size; the same seed gives the same names, credit codes and counts.
 
@@ -26,6 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .branches_staff import DEMO_LOGINS, FIXED_LEADS, build_bank
+from .catalogue import Catalogue, add_sinks, build_fx_rates, build_holdings
 from .circles_chains import build_circle_and_chain
 from .flows import Calendar, build_flows, quota
 from .groups import build_bank_data, build_tree, new_group
@@ -82,6 +84,7 @@ def build(
         writer=make_writer(use_copy=use_copy, flush_rows=flush_rows, fk_check=fk_check),
         faker=faker,
     )
+    add_sinks(state.writer)
     bank = build_bank(groups=groups, password=password, faker=faker)
     users = bank.users
     say(f"branches and staff ready ({len(bank.rms)} RMs)")
@@ -90,6 +93,9 @@ def build(
     named = {u.pk for name, u in users.items() if name in FIXED_LEADS.values()}
     pool = [u for u in bank.rms if u.pk not in named] or bank.rms
     calendar = Calendar(as_of)
+    first_year, first_month = calendar.months[0]
+    build_fx_rates(state, dt.date(first_year, first_month, 1) - dt.timedelta(days=31))
+    catalogue = Catalogue()
     flows_written = 0
     for number in range(groups):
         lead = users[FIXED_LEADS[number]] if number in FIXED_LEADS else pool[number % len(pool)]
@@ -108,6 +114,7 @@ def build(
         build_bank_data(state, ctx)
         pairs = build_circle_and_chain(state, ctx)
         flows_written += build_flows(state, ctx, pairs, quota(flows, groups, number), calendar)
+        build_holdings(state, ctx, pairs, catalogue)
         state.writer.maybe_flush()
         if number and number % 1000 == 0:
             say(f"{number} groups, {flows_written} flows ({time.monotonic() - started:.0f} s)")
@@ -131,6 +138,13 @@ def build(
     mark = time.monotonic()
     group_membership_refresh(groups=None)
     say(f"group membership derived ({time.monotonic() - mark:.1f} s)")
+    # The flow summary (chains.summary): its triggers do not fire under COPY with the foreign-key
+    # triggers off, so it is recomputed from the flows in one set-based pass.
+    mark = time.monotonic()
+    from chains.summary import rebuild
+
+    summary_rows = rebuild()
+    say(f"flow summary rebuilt: {summary_rows} rows ({time.monotonic() - mark:.1f} s)")
     if connection.vendor == "postgresql":
         mark = time.monotonic()
         with connection.cursor() as cursor:
@@ -149,9 +163,12 @@ def build(
         say(line)
     say(f"demo scenario ready ({time.monotonic() - mark:.1f} s)")
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
+    counts = state.writer.counts()
+    # Holdings and exchange rates (issue 9) are reported in the log, not in the counts table.
+    say(f"product holdings {counts.pop('holdings')}, exchange rates {counts.pop('fx_rates')}")
     return {
         "branches": len(bank.branches),
         "staff": len(users),
-        **state.writer.counts(),
+        **counts,
         "memberships": GroupMembership.objects.count(),
     }
