@@ -275,3 +275,27 @@ def _re_raise(rows, cols, now, zh, en) -> int:
         need.save()
         raised += 1
     return raised
+
+
+# --- head office's settings of the rules ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def rule_settings_update(user, rule: str, *, enabled: bool = True, params: dict | None = None):
+    """Switch a rule on or off and set its thresholds (or, for rule services.rules.ENGINE, the engine's
+    re-raise factor): head office only; values checked against each threshold's range; history kept."""
+    from core.permissions import ensure_head_office
+    from services.models import NeedRuleSetting
+    from services.rules import ENGINE, RULES, load, validate_params
+
+    ensure_head_office(user, _("Only head office sets the needs rules."))
+    load()
+    if rule != ENGINE and rule not in RULES:
+        raise ValidationError({"rule": _("No such rule.")}, code="unknown")
+    cleaned = validate_params(rule, params or {})
+    setting = NeedRuleSetting.objects.select_for_update().filter(rule=rule).first() or NeedRuleSetting(rule=rule)
+    setting.enabled = True if rule == ENGINE else bool(enabled)
+    setting.params = cleaned
+    set_history_user(setting, user)
+    setting.save()
+    return setting
