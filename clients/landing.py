@@ -174,6 +174,85 @@ def branch_table(user) -> tuple[list[BranchRow], BranchRow]:
     return table, total
 
 
+# --- the RM workbench: open needs (services.Need) ---------------------------------------------------------
+
+NEEDS_PAGE_SIZE = 20
+
+
+@dataclass
+class WorkbenchNeeds:
+    """One page of the user's open needs, ranked by value, with the filters' choices and values."""
+
+    page: object  # a Paginator page of needs
+    products: list  # (code, name) of the products with an open need in reach
+    groups: list  # (pk, name) of the groups the user covers
+    product: str = ""
+    group: int | None = None
+    total_value: Decimal = Decimal("0")
+
+    @property
+    def query(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in (("product", self.product), ("group", self.group or "")) if v})
+
+
+def open_needs(user):
+    """The needs a person works: open, and still evidenced unless someone already contacted the client;
+    in the user's full record (services.Need.for_user)."""
+    from services.models import Need, NeedStatus
+
+    return (Need.objects.for_user(user).open()
+            .filter(Q(is_current=True) | Q(status=NeedStatus.CONTACTED)))
+
+
+def workbench_needs(user, params) -> WorkbenchNeeds:
+    """The user's open needs, ranked by value (then score), filtered by product code and group id from
+    `params` (anything unknown is ignored), one page of NEEDS_PAGE_SIZE. Five queries: the products and
+    groups offered, the count and total value, the page."""
+    from django.core.paginator import Paginator
+
+    from services.models import Product
+
+    needs = open_needs(user)
+    products = list(Product.objects.filter(pk__in=needs.order_by().values("product_id"))
+                    .order_by("family", "code").only("code", "name_zh", "name_en"))
+    groups = list(_covered(user).order_by(Pinyin("name"), "pk").values_list("pk", "name"))
+    product = str(params.get("product", ""))[:40]
+    product = product if any(p.code == product for p in products) else ""
+    try:
+        group = int(str(params.get("group", "")).strip() or 0) or None
+    except (TypeError, ValueError):
+        group = None
+    group = group if any(pk == group for pk, _name in groups) else None
+    if product:
+        needs = needs.filter(product__code=product)
+    if group:
+        needs = needs.filter(group_id=group)
+    totals = needs.order_by().aggregate(n=Count("pk"), value=Coalesce(Sum("value"), ZERO))
+    paginator = Paginator(needs.select_related("enterprise", "product", "group")
+                          .order_by("-value", "-score", "pk"), NEEDS_PAGE_SIZE)
+    paginator.count = totals["n"]  # counted with the total value above: no second COUNT query
+    try:
+        number = max(1, min(int(str(params.get("page", "1"))[:9]), paginator.num_pages))
+    except (TypeError, ValueError):
+        number = 1
+    return WorkbenchNeeds(page=paginator.page(number), products=[(p.code, p.name) for p in products],
+                          groups=groups, product=product, group=group, total_value=totals["value"])
+
+
+def needs_by_product(user) -> dict:
+    """Open needs in the user's reach (a branch head: the branch subtree's) by product: count and
+    estimated annual value, the most valuable first, and the totals (one query)."""
+    from services.models import Product
+
+    rows = list(open_needs(user).order_by().values("product_id").annotate(n=Count("pk"), value=Sum("value"))
+                .order_by("-value"))
+    names = {p.pk: p.name for p in Product.objects.filter(pk__in=[r["product_id"] for r in rows] or [0])}
+    return {"rows": [{"product": names.get(r["product_id"], ""), "count": r["n"], "value": r["value"]} for r in rows],
+            "count": sum(r["n"] for r in rows), "value": sum((r["value"] for r in rows), Decimal("0"))}
+
+
 # --- panels per role ---------------------------------------------------------------------------------------
 
 
@@ -189,6 +268,7 @@ def _rm_panels(user, urls) -> list[Panel]:
     ]
     return [
         Panel("tiles", _("At a glance"), "home/panels/tiles.html", {"tiles": tiles}, wide=True),
+        Panel("my-needs", _("My open needs"), "home/panels/needs.html", workbench_needs(user, {}), wide=True),
         Panel("my-groups", _("My groups by limit use"), "home/panels/groups.html",
               {"groups": groups_by_limit_use(covered), "more_url": urls["my_groups"], "empty": _("You cover no group yet.")},
               wide=True),
@@ -214,6 +294,8 @@ def _branch_panels(user, urls, *, head_office: bool) -> list[Panel]:
         Panel("approvals", _("Requests awaiting my approval"), "home/panels/requests.html",
               {"requests": waiting, "more_url": urls["requests"], "show_requester": True,
                "empty": _("Nothing is waiting for your approval.")}),
+        Panel("needs-summary", _("Open needs by product"), "home/panels/needs_summary.html",
+              {"summary": needs_by_product(user), "head_office": head_office}),
     ]
 
 

@@ -49,6 +49,8 @@ from core.permissions import (
     RequestParticipantRequiredMixin,
 )
 from core.views import EditorFormMixin, ServiceFormMixin, query_without_page
+from services.views_advice import enterprise_section as enterprise_needs_section
+from services.views_advice import group_section as group_needs_section
 from staff.scope import scope_for
 
 PAGE_SIZE = 25
@@ -153,6 +155,7 @@ class GroupDetailView(HtmxTemplateMixin, GroupObjectMixin, TemplateView):
             history=change_history(instance=group),
             can_edit=scope.can_edit_clients,
             can_set_limit=scope.can_set_limits_and_ratings,
+            na=group_needs_section(self.request.user, group),  # services.views_advice: needs analysis
         )
         return ctx
 
@@ -198,6 +201,7 @@ class EnterpriseDetailView(TemplateView):
             link_history=selectors.control_link_history(enterprise=enterprise),
             can_edit=scope.can_edit_clients,
             can_set_rating=scope.can_set_limits_and_ratings,
+            na=enterprise_needs_section(user, enterprise),  # services.views_advice: needs analysis
         )
 
     def counterparty_context(self, enterprise) -> dict:

@@ -86,6 +86,7 @@ class Advice:
     liquid: Decimal = ZERO
     rest: Decimal = ZERO
     buckets: list[Bucket] = field(default_factory=list)
+    liquid_income: Decimal = ZERO
     baseline_income: Decimal = ZERO
     advised_income: Decimal = ZERO
     reasoning: list[str] = field(default_factory=list)
@@ -95,16 +96,13 @@ class Advice:
         return self.advised_income - self.baseline_income
 
     @property
+    def liquid_share_pct(self) -> Decimal | None:
+        return (self.liquid / self.balance * HUNDRED) if self.balance else None
+
+    @property
     def gain_bp(self) -> Decimal | None:
         """The gain as a yield on the whole balance, in percent a year."""
         return (self.gain / self.balance * HUNDRED) if self.balance else None
-
-    @property
-    def chart(self) -> dict:
-        """The split for the chart (static/js/allocation.js): labels and amounts in CNY."""
-        rows = [{"key": "liquid", "label": str(_("Liquidity reserve (demand)")), "amount": float(self.liquid)}]
-        rows += [{"key": b.key, "label": str(b.label), "amount": float(b.amount)} for b in self.buckets]
-        return {"rows": rows}
 
 
 def _series_sql() -> str:
@@ -195,7 +193,8 @@ def advice_for_group(group, settings: AllocationSettings | None = None) -> Advic
         advice.buckets.append(Bucket(key, label, amount, amount / advice.balance * HUNDRED, yld,
                                      _q(amount * yld / HUNDRED)))
     advice.baseline_income = _q(advice.balance * settings.demand_yield_pct / HUNDRED)
-    advice.advised_income = _q(advice.liquid * settings.demand_yield_pct / HUNDRED) + sum(
+    advice.liquid_income = _q(advice.liquid * settings.demand_yield_pct / HUNDRED)
+    advice.advised_income = advice.liquid_income + sum(
         (b.income for b in advice.buckets), ZERO)
     advice.reasoning = _reasoning(advice, settings)
     return advice

@@ -60,16 +60,12 @@ def _sql() -> str:
 
 
 def uncovered_items(group) -> list[UncoveredItem]:
-    """The playbook items nobody of their role in the group covers yet (two queries; none when the
-    core has no industry or its section has no playbook)."""
-    section = section_of(group)
-    if not section:
-        return []
+    """The playbook items nobody of their role in the group covers yet (none when the core has no
+    industry or its section has no playbook). Always two queries, so the group page's count does not
+    depend on the data."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), {"group": group.pk, "section": section, "today": timezone.localdate()})
+        cursor.execute(_sql(), {"group": group.pk, "section": section_of(group), "today": timezone.localdate()})
         lacking = dict(cursor.fetchall())
-    if not lacking:
-        return []
-    items = PlaybookItem.objects.filter(pk__in=lacking).select_related("product").order_by("role", "product__code")
+    items = PlaybookItem.objects.filter(pk__in=list(lacking) or [0]).select_related("product").order_by("role", "product__code")
     core_first = sorted(items, key=lambda i: (i.role != PlaybookItem.CORE_ROLE, i.role, i.product.code))
     return [UncoveredItem(i, ROLE_LABELS.get(i.role, i.role), lacking[i.pk]) for i in core_first]

@@ -208,15 +208,14 @@ def label_tags(codes: list[str], product_names: dict[str, str] | None = None) ->
 
 
 def _product_names(codes) -> dict[str, str]:
-    wanted = [c.partition(":")[2] for c in codes if str(c).startswith("need:")]
-    if not wanted:
-        return {}
+    # Always one query, also when no tag names a product: the pages' query counts do not depend on the data.
+    wanted = [c.partition(":")[2] for c in codes if str(c).startswith("need:")] or [""]
     return {p.code: p.name for p in Product.objects.filter(code__in=wanted).only("code", "name_zh", "name_en")}
 
 
 def tags_for(enterprise) -> list[Tag]:
-    """The enterprise's stored tags, translated (1 query, 2 with a "top need" tag); [] before the
-    first refresh."""
+    """The enterprise's stored tags, translated (2 queries: the profile, the products they name); []
+    before the first refresh."""
     pk = getattr(enterprise, "pk", enterprise)
     codes = ClientProfile.objects.filter(enterprise_id=pk).values_list("tags", flat=True).first() or []
     return label_tags(codes, _product_names(codes))

@@ -35,7 +35,7 @@ def tile_values(panel):
 
 def test_rm_sees_their_groups_by_limit_use_and_their_pending_requests(bank, client_as, figures):
     response, panels = home(client_as(bank.rm_gy1))
-    assert list(panels) == ["tiles", "my-groups", "my-requests"]
+    assert list(panels) == ["tiles", "my-needs", "my-groups", "my-requests"]
     assert [g.name for g in panels["my-groups"].context["groups"]] == ["超出额度集团", "接近额度集团", bank.group_gy.name]
     assert tile_values(panels["tiles"]) == {
         "My groups": 3, "Clients in my book": 5, "Unified limits of my groups": Decimal("5200000000.00"),
@@ -51,7 +51,7 @@ def test_rm_sees_their_groups_by_limit_use_and_their_pending_requests(bank, clie
 
 def test_branch_head_sees_the_branch_tiles_and_a_row_per_sub_branch(bank, client_as, figures):
     response, panels = home(client_as(bank.head_gy))
-    assert list(panels) == ["tiles", "branches", "approvals"]
+    assert list(panels) == ["tiles", "branches", "approvals", "needs-summary"]
     tiles = tile_values(panels["tiles"])
     assert tiles["Group clients"] == 4 and tiles["Requests awaiting my approval"] == 1
     assert tiles["Total unified limit"] == Decimal("5230000000.00")
