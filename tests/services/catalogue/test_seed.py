@@ -76,3 +76,17 @@ def test_reseed_after_reset_works_and_is_deterministic(seeded):
     demo.build(seed=2026, **SMALL)
     assert sorted(Holding.objects.values_list("external_ref", "balance", "currency")) == holdings
     assert FxRate.objects.count() == rates
+
+
+def test_every_rule_of_the_issue_fires_somewhere_on_demo_data():
+    """The demo is for showing the needs engine: each rule finds something (as of the data's date)."""
+    from services.engine import refresh
+    from services.models import Need
+
+    demo.build(seed=2026, groups=30, flows=20_000, as_of=AS_OF)
+    refresh(as_of=AS_OF)
+    fired = dict(Need.objects.values_list("rule").annotate(n=Count("id")))
+    expected = {"receivables_financing", "dealer_financing", "cash_pool", "cross_border_settlement", "fx_hedging",
+                "settlement", "working_capital_loan", "wealth_management", "deposit_structured"}
+    print("rules fired on demo data:", sorted(fired.items()))
+    assert expected <= {rule for rule, n in fired.items() if n}, fired
