@@ -200,3 +200,31 @@ def test_an_unrelated_enterprise_named_by_code_gets_the_unknown_message(bank):
     stranger = EnterpriseFactory()
     result = run(bank.rm_gy1, csv_bytes([holding_row(stranger.uscc, "S-1")]))
     assert [c for _r, c, _m in errors_of(result)] == ["enterprise"]
+
+
+def test_fx_import_reconverts_the_flow_summary_in_the_same_transaction(bank):
+    from chains.models import Flow, FlowSummary
+    from chains.summary import rebuild
+    from clients.models import Enterprise
+
+    core, sub = (Enterprise.objects.get(uscc=c) for c in members(bank.group_gy)[:2])
+    Flow.objects.create(payer=core, payee=sub, amount=Decimal("100.00"), currency="USD",
+                        value_date=dt.date(2025, 3, 5), kind="payment", channel="this_bank",
+                        source_system="core_banking", external_ref="F-1")
+    Flow.objects.create(payer=core, payee=sub, amount=Decimal("10.00"), currency="USD",
+                        value_date=dt.date(2025, 4, 2), kind="payment", channel="this_bank",
+                        source_system="core_banking", external_ref="F-2")
+    row = FlowSummary.objects.get(month=dt.date(2025, 3, 1))
+    assert row.unconverted == 1
+    result = run(bank.hq, fx_csv([["USD", "2025-03-04", "7.1"]]), kind="fx_rates", name="fx.csv")
+    assert result.ok
+    march, april = FlowSummary.objects.order_by("month")
+    assert (march.amount_cny, march.unconverted) == (Decimal("710.00"), 0)
+    assert (april.amount_cny, april.unconverted) == (Decimal("71.00"), 0)  # the latest earlier rate
+    run(bank.hq, fx_csv([["USD", "2025-04-01", "7.3"]]), kind="fx_rates", name="fx.csv")
+    april = FlowSummary.objects.get(month=dt.date(2025, 4, 1))
+    assert april.amount_cny == Decimal("73.00")
+    fields = [f.name for f in FlowSummary._meta.concrete_fields if f.name != "id"]
+    incremental = sorted(FlowSummary.objects.values_list(*fields))
+    rebuild()
+    assert sorted(FlowSummary.objects.values_list(*fields)) == incremental
