@@ -189,6 +189,7 @@ class WorkbenchNeeds:
     product: str = ""
     group: int | None = None
     total_value: Decimal = Decimal("0")
+    readonly: bool = True  # the status buttons are for roles that edit client data
 
     @property
     def query(self) -> str:
@@ -238,7 +239,8 @@ def workbench_needs(user, params) -> WorkbenchNeeds:
     except (TypeError, ValueError):
         number = 1
     return WorkbenchNeeds(page=paginator.page(number), products=[(p.code, p.name) for p in products],
-                          groups=groups, product=product, group=group, total_value=totals["value"])
+                          groups=groups, product=product, group=group, total_value=totals["value"],
+                          readonly=not scope_for(user).can_edit_clients)
 
 
 def needs_by_product(user) -> dict:

@@ -100,6 +100,7 @@ def group_section(user, group) -> dict:
         "last_refresh": _latest(last_refreshed(NEEDS_JOB, subject=group), last_run(NEEDS_JOB)),
         "refresh_url": _url("services:group_refresh_needs", group.pk) if scope_for(user).can_edit_clients else "",
         "is_head_office": scope_for(user).sees_all,
+        "readonly_needs": not scope_for(user).can_edit_clients,
     }
 
 
@@ -114,6 +115,7 @@ def enterprise_section(user, enterprise) -> dict:
         "contribution": figures,
         "contribution_chart": contribution_chart(figures),
         "contribution_method": contribution.method(figures.settings),
+        "readonly_needs": not scope_for(user).can_edit_clients,
     }
 
 

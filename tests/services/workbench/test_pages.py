@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clients.models import AccountBalance, BankAccount
 from services import contribution, profile
-from services.models import AllocationSettings, ContributionSettings, Holding, Product
+from services.models import AllocationSettings, ContributionSettings, Holding, Need, Product
 from tests.querycount import count_queries
 
 
@@ -174,11 +174,15 @@ def test_group_and_enterprise_page_queries_do_not_grow(bank, client_as):
         AccountBalance.objects.create(account=acc, date=dt.date.today() - dt.timedelta(days=150), balance=Decimal("1"))
         Holding.objects.create(enterprise=core, product=Product.objects.get(code="payroll"),
                                since=dt.date(2025, 1, 1), balance=Decimal("5"), source_system="t", external_ref=f"p{i}")
+        Need.objects.create(enterprise=child if i % 2 else core, group=group, product=Product.objects.get(code="payroll"),
+                            rule="manual", score=50, value=Decimal(100 + i), evidence="拜访获悉")
     group_membership_refresh(groups=[group])
     ids = list(group.memberships.values_list("enterprise_id", flat=True))
     contribution.refresh(ids)
     profile.refresh(ids)
     big = {k: count_queries(client, u, label=k) for k, u in urls.items()}
+    html = client.get(urls["group"]).content.decode()
+    assert html.count('class="need-row') == 6 and 'data-tag="need:payroll"' in html
     assert big == small
     # Pinned: the group page's 13 queries before issue 9 plus needs analysis's 13 (core tags 2, group tags 1,
     # contribution 2, advice 2, playbook 2, needs 2, last refresh 2); the enterprise page's 16 plus 6 (tags 2,
