@@ -10,7 +10,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_tools import HeadOfficeOnlyMixin, ReadOnlyAdminMixin, ServiceAdminMixin
-from services import catalogue
+from services import allocation, catalogue, contribution
 from services.models import (
     AllocationSettings,
     ContributionSettings,
@@ -81,20 +81,40 @@ class NeedAdmin(HeadOfficeOnlyMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(NeedRuleSetting)
-class NeedRuleSettingAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+class NeedRuleSettingAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    """Thresholds are checked against each rule's ranges (services.needs.rule_settings_update)."""
+
     list_display = ["rule", "enabled", "params", "updated_at"]
     list_filter = ["enabled"]
+    readonly_on_change = ("rule",)
+
+    def service_create(self, request, form):
+        from services.needs import rule_settings_update
+
+        data = form.cleaned_data
+        return rule_settings_update(request.user, data["rule"], enabled=data.get("enabled", True),
+                                    params=data.get("params") or {})
+
+    def service_update(self, request, form, obj):
+        from services.needs import rule_settings_update
+
+        data = form.cleaned_data
+        return rule_settings_update(request.user, obj.rule, enabled=data.get("enabled", obj.enabled),
+                                    params=data.get("params", obj.params) or {})
 
 
 @admin.register(PlaybookItem)
-class PlaybookItemAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
+class PlaybookItemAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
     list_display = ["industry_section", "role", "product", "note_zh", "note_en"]
     list_filter = ["industry_section", "role"]
     list_select_related = ["product"]
 
 
-class SingletonAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
-    """One row of parameters: added once (then changed), never deleted (the defaults apply until then)."""
+class SingletonAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    """One row of parameters, set through its service (`settings_service`, head office, checked, with
+    history): added once (then changed), never deleted (the defaults apply until then)."""
+
+    settings_service = None
 
     def has_add_permission(self, request, *args):
         return not self.model.objects.exists() and super().has_add_permission(request, *args)
@@ -102,16 +122,21 @@ class SingletonAdmin(HeadOfficeOnlyMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        obj.pk = self.model.SINGLETON_PK
-        super().save_model(request, obj, form, change)
+    def service_create(self, request, form):
+        return type(self).settings_service(request.user, **form.cleaned_data)
+
+    def service_update(self, request, form, obj):
+        return type(self).settings_service(request.user, **{name: form.cleaned_data[name]
+                                                             for name in form.changed_data})
 
 
 @admin.register(AllocationSettings)
 class AllocationSettingsAdmin(SingletonAdmin):
-    pass
+    fields = allocation.EDITABLE
+    settings_service = allocation.settings_update
 
 
 @admin.register(ContributionSettings)
 class ContributionSettingsAdmin(SingletonAdmin):
-    pass
+    fields = contribution.EDITABLE
+    settings_service = contribution.settings_update

@@ -186,3 +186,25 @@ def test_admin_fx_rate_goes_through_the_service(bank, hq_admin):
     assert FxRate.objects.get().rate == Decimal("7.15")
     refused = hq_admin.post("/admin/core/fxrate/add/", {"currency": "CNY", "date": "2025-01-03", "rate": "1"})
     assert refused.status_code == 200 and FxRate.objects.count() == 1
+
+
+def test_admin_rule_thresholds_go_through_the_service(bank, hq_admin):
+    from services.models import NeedRuleSetting
+
+    refused = hq_admin.post("/admin/services/needrulesetting/add/",
+                            {"rule": "receivables_financing", "enabled": "on", "params": '{"min_days": -5}'})
+    assert refused.status_code == 200 and not NeedRuleSetting.objects.exists()
+    done = hq_admin.post("/admin/services/needrulesetting/add/",
+                         {"rule": "receivables_financing", "enabled": "on", "params": '{"min_days": 60}'})
+    assert done.status_code == 302, done.content.decode()[:3000]
+    assert NeedRuleSetting.objects.get().params["min_days"] == 60
+
+
+def test_admin_contribution_settings_go_through_the_service(bank, hq_admin):
+    from services.models import ContributionSettings
+
+    done = hq_admin.post("/admin/services/contributionsettings/add/",
+                         {"deposit_spread_pct": "1.1", "loan_spread_pct": "1.4", "months": "12"})
+    assert done.status_code == 302, done.content.decode()[:3000]
+    assert ContributionSettings.current().deposit_spread_pct == Decimal("1.1")
+    assert hq_admin.get("/admin/services/contributionsettings/add/").status_code == 403  # one row only
