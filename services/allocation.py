@@ -244,7 +244,7 @@ def settings_update(user, **values) -> AllocationSettings:
     for name in YIELD_FIELDS:
         value = getattr(row, name)
         if value is None or not (ZERO <= Decimal(value) <= HUNDRED):
-            errors.setdefault(name, []).append(_("A yield lies between 0 and 100 %."))
+            errors.setdefault(name, []).append(_("A yield is a percentage between 0 and 100."))
     total = sum((Decimal(getattr(row, f) or 0) for f in SHARE_FIELDS), ZERO)
     if total != HUNDRED:
         message = _("The four shares of the ladder add up to %(total)s; they must add up to 100%%.") % {

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import AccountBalance, BankAccount, Enterprise, GroupMembership
+from core import money
 from core.fx import cny_sql
 from services.models import FINANCING_FAMILIES, ContributionMonth, ContributionSettings, Holding, Product
 
@@ -230,9 +231,9 @@ def method(settings: ContributionSettings | None = None) -> list[str]:
     settings = settings or ContributionSettings.current()
     return [
         str(_("Deposit income = average daily deposit balance (demand and time accounts, CNY equivalent at each "
-              "balance's date) × deposit spread %(spread)s %% a year ÷ 12.") % {"spread": settings.deposit_spread_pct}),
+              "balance's date) × deposit spread %(spread)s a year ÷ 12.") % {"spread": money.percent(settings.deposit_spread_pct, 2)}),
         str(_("Loan income = average daily loan balance (loans and acceptance bills) × loan spread "
-              "%(spread)s %% a year ÷ 12.") % {"spread": settings.loan_spread_pct}),
+              "%(spread)s a year ÷ 12.") % {"spread": money.percent(settings.loan_spread_pct, 2)}),
         str(_("Fee income = balance (or contracted amount) of each fee-earning product held × the product's "
               "annual margin ÷ 12; financing products earn through the loan income instead.")),
         str(_("The current month counts the days so far; figures cover the last %(months)s months.")

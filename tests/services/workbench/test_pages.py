@@ -153,7 +153,7 @@ def test_head_office_edits_the_contribution_method_and_the_page_states_it(bank, 
     url = reverse("services:settings_contribution")
     assert hq.post(url, {"deposit_spread_pct": "2.5", "loan_spread_pct": "1.5", "months": "6"}).status_code == 302
     html = hq.get(url).content.decode()
-    assert "deposit spread 2.5000 % a year" in html
+    assert "deposit spread 2.50% a year" in html
 
 
 def test_group_and_enterprise_page_queries_do_not_grow(bank, client_as):
