@@ -55,8 +55,10 @@ def test_group_page_in_chinese(bank, client_as):
     page = client_as(bank.rm_gy1).get(reverse("clients:group_detail", args=[bank.group_gy.pk]),
                                       HTTP_ACCEPT_LANGUAGE="zh-hans")
     html = page.content.decode()
-    for label in ("资产配置建议", "客户画像", "综合贡献度", "流动性储备"):
+    for label in ("资产配置建议", "客户画像", "综合贡献度", "流动性储备", "分位数为", "存款收益 = 日均存款余额"):
         assert label in html, label
+    home = client_as(bank.rm_gy1).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "我的未结需求" in home
 
 
 def test_group_page_without_history_says_so(bank, client_as):
