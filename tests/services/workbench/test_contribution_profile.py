@@ -132,3 +132,38 @@ def test_profile_tags(bank, core):
     assert "role:member" in ClientProfile.objects.get(pk=member.pk).tags
     labels = [t.label for t in profile.tags_for(supplier)]
     assert "Top need: Receivables financing" in labels and "Supplier" in labels
+
+
+def test_profile_activity_value_tier_and_idempotence(bank, core):
+    from tests.factories import EnterpriseFactory
+
+    today = dt.date.today()
+    quiet, busy = EnterpriseFactory(), EnterpriseFactory()
+    FlowFactory(payer=core, payee=busy, value_date=today - dt.timedelta(days=10))
+    FlowFactory(payer=quiet, payee=core, value_date=today - dt.timedelta(days=200))
+    # 120 m deposits all year: 120 m x 1.2 % = 1.44 m a year -> high; 12 m -> 144,000 -> medium; 1 m -> low.
+    for e, amount in ((core, "120000000"), (busy, "12000000"), (quiet, "1000000")):
+        AccountBalance.objects.create(account=account(e, "demand"), date=today - dt.timedelta(days=400),
+                                      balance=Decimal(amount))
+    ids = [core.pk, quiet.pk, busy.pk]
+    profile.refresh(ids)
+    contribution.refresh(ids)  # writes the value tiers into the profiles
+    tags = {e: ClientProfile.objects.get(pk=e.pk).tags for e in (core, quiet, busy)}
+    assert "activity:active" in tags[core] and "activity:active" in tags[busy]
+    assert "activity:dormant" in tags[quiet]
+    assert "tier:high" in tags[core] and "tier:medium" in tags[busy] and "tier:low" in tags[quiet]
+    assert ClientProfile.objects.get(pk=core.pk).value_tier == "high"
+    # Profiles first or contribution first: the same tags; and a second run changes nothing.
+    before = {p.pk: (p.tags, p.value_tier) for p in ClientProfile.objects.filter(pk__in=ids)}
+    contribution.refresh(ids)
+    profile.refresh(ids)
+    after = {p.pk: (p.tags, p.value_tier) for p in ClientProfile.objects.filter(pk__in=ids)}
+    assert before == after
+    labels = {t.label for t in profile.tags_for(core)}
+    assert {"High value", "Active (flows in the last 90 days)", "Core enterprise"} <= labels
+
+
+def test_refresh_of_unknown_or_no_ids(bank):
+    assert profile.refresh([]) == 0 and contribution.refresh([]) == 0
+    assert profile.refresh([987654321]) == 0  # no such enterprise: nothing written
+    assert contribution.refresh([987654321]) == 0
