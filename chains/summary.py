@@ -254,7 +254,7 @@ def reconvert(currencies: list[str], since: dt.date) -> int:
     month = since.replace(day=1)
     marks = ", ".join(["%s"] * len(currencies))
     where = f"WHERE f.currency IN ({marks}) AND f.value_date >= %s"
-    fresh = _aggregate(vendor, FLOW, where)
+    fresh = _aggregate(vendor, FLOW, where, ordered=False)
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {SUMMARY} IN SHARE ROW EXCLUSIVE MODE")
@@ -282,6 +282,8 @@ def reconvert(currencies: list[str], since: dt.date) -> int:
                 WHERE currency IN ({marks}) AND month >= %s""",
                 [*currencies, month, *currencies, month],
             )
+            cursor.execute("SELECT changes()")  # the driver's rowcount is -1 after WITH ... UPDATE
+            return cursor.fetchone()[0]
         return cursor.rowcount
 
 
