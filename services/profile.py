@@ -103,13 +103,16 @@ def _sql() -> str:
         FROM {t['contrib']} c JOIN ids ON ids.id = c.enterprise_id
         WHERE c.month >= %(year_start)s GROUP BY c.enterprise_id
     ),
+    grouped AS (
+        SELECT x.eid, jsonb_agg(x.tag ORDER BY x.tag) AS tags FROM tags x GROUP BY x.eid
+    ),
     rows AS (
         SELECT ids.id AS eid,
-               COALESCE((SELECT jsonb_agg(x.tag ORDER BY x.tag) FROM tags x WHERE x.eid = ids.id), '[]'::jsonb)
+               COALESCE(grouped.tags, '[]'::jsonb)
                  || CASE WHEN COALESCE(tiers.tier, '') <> '' THEN jsonb_build_array('tier:' || tiers.tier)
                          ELSE '[]'::jsonb END AS tags,
                COALESCE(tiers.tier, '') AS tier
-        FROM ids LEFT JOIN tiers ON tiers.eid = ids.id
+        FROM ids LEFT JOIN grouped ON grouped.eid = ids.id LEFT JOIN tiers ON tiers.eid = ids.id
     )
     INSERT INTO {t['prof']} (enterprise_id, tags, value_tier, refreshed_at)
     SELECT rows.eid, rows.tags, rows.tier, %(now)s FROM rows JOIN {t['ent']} e ON e.id = rows.eid
