@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from services import needs as need_service
 from services.models import Product
-from services.rules import ENGINE, Scope, load, settings_for, tables
+from services.rules import ENGINE, Scope, load, reset_margins, settings_for, tables
 
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 20000
 COUNT_KEYS = ("raised", "updated", "re_raised", "lapsed")
 
 
@@ -77,6 +77,7 @@ def refresh(enterprise_ids: list[int] | None = None, *, as_of: dt.date | None = 
     """Run the enabled rules; returns counts: raised, updated, re_raised, lapsed (in total and per
     rule under "rules"), enterprises looked at (incremental runs) and chunks."""
     rules = load()
+    reset_margins()
     conf = settings_for()
     factor = Decimal(conf[ENGINE][1]["reraise_factor"])
     as_of = as_of or timezone.localdate()

@@ -7,8 +7,10 @@ role that edits client data (risk officers read).
 
 The engine writes through `upsert` (one rule, one chunk of enterprises, set-based):
 
-- one need per (enterprise, product, rule); a re-run updates score, value, evidence, figures, basis,
-  group and `refreshed_at` of new and contacted needs and keeps their status;
+- one need per (enterprise, product, rule); a re-run updates score, value, evidence, figures, basis
+  and group of new and contacted needs and keeps their status; only needs whose figures changed are
+  written (and get a new `refreshed_at`: when the evidence last changed; the run itself is a
+  core.JobRun), so a nightly run over unchanged data writes nothing;
 - a need the rule no longer finds stays, with `is_current` False (it leaves the workbench);
 - a dismissed need stays dismissed unless its basis reached the basis when dismissed x the re-raise
   factor (head office's, default 1.5: grown by 50 %); then it is new again and its evidence says
@@ -186,7 +188,7 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
            now=None) -> dict:
     """Write one rule's candidates for one chunk (see the module docstring). `where` is the SQL condition
     (on column `enterprise_id`) of the enterprises the rule looked at: needs of theirs it did not find
-    lapse. Returns counts: raised, updated, re_raised, lapsed."""
+    lapse. Returns counts: raised, updated (figures changed), re_raised, lapsed."""
     from services.rules import en, zh
 
     table = Need._meta.db_table
@@ -217,6 +219,10 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
                         basis = EXCLUDED.basis, figures = EXCLUDED.figures, evidence = EXCLUDED.evidence,
                         evidence_en = EXCLUDED.evidence_en, is_current = TRUE, refreshed_at = EXCLUDED.refreshed_at
                     WHERE {table}.status IN ('new', 'contacted') AND {table}.dismissed_basis IS NULL
+                      AND ({table}.group_id, {table}.score, {table}.value, {table}.basis, {table}.figures,
+                           {table}.evidence, {table}.evidence_en, {table}.is_current)
+                          IS DISTINCT FROM (EXCLUDED.group_id, EXCLUDED.score, EXCLUDED.value, EXCLUDED.basis,
+                           EXCLUDED.figures, EXCLUDED.evidence, EXCLUDED.evidence_en, TRUE)
                     RETURNING (xmax = 0)""",
                 [product_id, rule_code, now, now, *arrays],
             )

@@ -241,10 +241,21 @@ def en(value) -> str:
     return money.tile_figure(value, "en")
 
 
-def product_margin(code: str) -> Decimal:
-    from services.models import Product
+_MARGINS: dict[str, Decimal] = {}
 
-    return Product.objects.filter(code=code).values_list("annual_margin_pct", flat=True).first() or Decimal(0)
+
+def product_margin(code: str) -> Decimal:
+    """The product's annual margin; read once per run (`reset_margins` at the start of each)."""
+    if code not in _MARGINS:
+        from services.models import Product
+
+        _MARGINS[code] = (Product.objects.filter(code=code).values_list("annual_margin_pct", flat=True).first()
+                          or Decimal(0))
+    return _MARGINS[code]
+
+
+def reset_margins() -> None:
+    _MARGINS.clear()
 
 
 # Table names (rules embed them in SQL).

@@ -68,7 +68,7 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
             value=value_of(annual, margin), basis=annual,
             figures={"to_circle": str(total), "other_bank": str(other), "other_bank_pct": f"{share:.1f}",
                      "window_days": wd, "annualised": str(annual)},
-            evidence=f"近{wd}天集团向圈内企业付款{zh(total)}，其中经他行{zh(other)}（{share:.1f}%）",
+            evidence=f"近{wd}天集团向生态圈企业付款{zh(total)}，其中经他行{zh(other)}（{share:.1f}%）",
             evidence_en=f"payments of the group to its circle in the last {wd} days: {en(total)}, of which "
                         f"{en(other)} ({share:.1f}%) through other banks",
         ))

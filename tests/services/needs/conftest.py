@@ -56,3 +56,18 @@ def month_day(year, month, day=10):
 @pytest.fixture
 def as_of():
     return AS_OF
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    """The seed catalogue again: a transactional test's flush empties every table, the products loaded
+    by the data migration too, and a later transactional test would find none."""
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from services.models import Product
+
+    if not Product.objects.exists():
+        import importlib
+
+        importlib.import_module("services.migrations.0002_catalogue").load(django_apps, connection.schema_editor())

@@ -126,7 +126,7 @@ def test_post_hostile(bank, api_as, change, field):
     assert not Need.objects.exists()
 
 
-def test_refresh_needs_answers_202_with_the_finished_run(transactional_db, bank, api_as):
+def test_refresh_needs_answers_202_with_the_finished_run(transactional_db, catalogue, bank, api_as):
     """Real commits (transactional_db): the outbox hands the task over after the commit, eagerly here."""
     supplier = member_of_circle(bank.group_gy, "supplier", rm=bank.rm_gy1, branch=bank.gy1)
     core = bank.group_gy.core_enterprise

@@ -153,7 +153,7 @@ def test_reraise_factor_setting(bank, client_as):
     assert hq.post("/services/rules/", {"rule": "nope"}).status_code == 400
 
 
-def test_group_refresh_button(transactional_db, bank, client_as):
+def test_group_refresh_button(transactional_db, catalogue, bank, client_as):
     url = f"/services/groups/{bank.group_gy.pk}/refresh-needs/"
     assert client_as(bank.rm_zy1).post(url).status_code == 404
     response = client_as(bank.rm_gy1).post(url, **HX)
