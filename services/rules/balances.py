@@ -33,42 +33,61 @@ from services.rules import (
     zh,
 )
 
+_CACHE: dict = {}
+
+
+def _idle(scope: Scope, days: int) -> list[tuple]:
+    """(enterprise, group, idle balance, holds wealth management, holds structured deposits) of the
+    scope's enterprises with an idle balance above zero: one pass for both rules (the second rule of a
+    chunk reads the first one's answer)."""
+    key = (scope.as_of, scope.lo, scope.hi, tuple(scope.ids) if scope.ids is not None else None, days)
+    if key in _CACHE:
+        return _CACHE[key]
+    t = tables()
+    where, p = scope.where("a.enterprise_id")
+    start = scope.as_of - dt.timedelta(days=days)
+    cny = cny_sql("ab.balance", "a.currency", "ab.date")
+    sql = f"""
+        WITH per_account AS (
+            SELECT a.enterprise_id, least(opening.cny, inside.low) AS low
+            FROM {t['acc']} a
+            CROSS JOIN LATERAL (
+                SELECT {cny} AS cny FROM {t['bal']} ab
+                WHERE ab.account_id = a.id AND ab.date <= %s ORDER BY ab.date DESC LIMIT 1
+            ) opening
+            CROSS JOIN LATERAL (
+                SELECT min({cny}) AS low FROM {t['bal']} ab WHERE ab.account_id = a.id AND ab.date > %s
+                  AND ab.date <= %s
+            ) inside
+            WHERE {where} AND a.kind = 'demand' AND opening.cny IS NOT NULL
+        )
+        SELECT enterprise_id, {group_of_sql('enterprise_id')}, idle,
+               {holds_sql('q.enterprise_id', "hp.code = 'wealth_management'")},
+               {holds_sql('q.enterprise_id', "hp.code = 'deposit_structured'")} FROM (
+            SELECT enterprise_id, sum(low) AS idle FROM per_account GROUP BY enterprise_id
+        ) q WHERE idle > 0"""
+    rows = fetch(sql, [start, start, scope.as_of, *p, scope.as_of, scope.as_of, scope.as_of, scope.as_of])
+    _CACHE.clear()
+    _CACHE[key] = rows
+    return rows
+
 
 def _evaluate(product: str):
     def evaluate(scope: Scope, params: dict) -> list[Candidate]:
-        t = tables()
-        where, p = scope.where("a.enterprise_id")
         days = params["days"]
-        start = scope.as_of - dt.timedelta(days=days)
-        cny = cny_sql("ab.balance", "a.currency", "ab.date")
-        sql = f"""
-            WITH per_account AS (
-                SELECT a.enterprise_id, least(opening.cny, inside.low) AS low
-                FROM {t['acc']} a
-                CROSS JOIN LATERAL (
-                    SELECT {cny} AS cny FROM {t['bal']} ab
-                    WHERE ab.account_id = a.id AND ab.date <= %s ORDER BY ab.date DESC LIMIT 1
-                ) opening
-                CROSS JOIN LATERAL (
-                    SELECT min({cny}) AS low FROM {t['bal']} ab WHERE ab.account_id = a.id AND ab.date > %s
-                      AND ab.date <= %s
-                ) inside
-                WHERE {where} AND a.kind = 'demand' AND opening.cny IS NOT NULL
-            )
-            SELECT enterprise_id, {group_of_sql('enterprise_id')}, idle FROM (
-                SELECT enterprise_id, sum(low) AS idle FROM per_account GROUP BY enterprise_id
-            ) q WHERE idle > %s AND NOT {holds_sql('q.enterprise_id', 'hp.code = %s')}"""
-        rows = fetch(sql, [start, start, scope.as_of, *p, dec(params["min_idle"]), product, scope.as_of,
-                           scope.as_of])
+        threshold = dec(params["min_idle"])
+        held_column = 3 if product == "wealth_management" else 4
         margin = product_margin(product)
         name_zh, name_en = ("对公理财", "wealth-management") if product == "wealth_management" else (
             "结构性存款", "structured deposit")
         out = []
-        for e_id, group_id, idle in rows:
-            idle = dec(idle).quantize(dec("0.01"))
+        for row in _idle(scope, days):
+            e_id, group_id, idle = row[0], row[1], dec(row[2]).quantize(dec("0.01"))
+            if idle <= threshold or row[held_column]:
+                continue
             out.append(Candidate(
                 enterprise_id=e_id, group_id=group_id,
-                score=score_of(float(idle / dec(params["min_idle"])) if dec(params["min_idle"]) else 2.0),
+                score=score_of(float(idle / threshold) if threshold else 2.0),
                 value=value_of(idle, margin), basis=idle,
                 figures={"idle": str(idle), "days": days},
                 evidence=f"近{days}天活期存款最低余额：{zh(idle)}；未持有{name_zh}产品",

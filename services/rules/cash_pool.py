@@ -44,7 +44,10 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
         members AS (SELECT gm.group_id, gm.enterprise_id FROM {t['gm']} gm JOIN grp ON grp.id = gm.group_id),
         held AS (
             SELECT m.group_id, m.enterprise_id, sum(b.cny) AS total
-            FROM members m JOIN {t['acc']} a ON a.enterprise_id = m.enterprise_id AND a.kind IN ('demand', 'time')
+            FROM members m CROSS JOIN LATERAL (
+                SELECT a.id, a.currency FROM {t['acc']} a
+                WHERE a.enterprise_id = m.enterprise_id AND a.kind IN ('demand', 'time') OFFSET 0  -- a probe per member (an index scan), not a scan of the period
+            ) a
             CROSS JOIN LATERAL (
                 SELECT {cny_sql('ab.balance', 'a.currency', 'ab.date')} AS cny FROM {t['bal']} ab
                 WHERE ab.account_id = a.id AND ab.date <= %s AND ab.date > %s ORDER BY ab.date DESC LIMIT 1
@@ -53,9 +56,12 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
         ),
         transfers AS (
             SELECT m1.group_id, count(DISTINCT fs.month) AS months, sum(fs.amount_cny) AS volume
-            FROM members m1 JOIN {t['fs']} fs ON fs.payer_id = m1.enterprise_id
+            FROM members m1 CROSS JOIN LATERAL (
+                SELECT f.payee_id, f.month, f.amount_cny FROM {t['fs']} f
+                WHERE f.payer_id = m1.enterprise_id AND f.kind = 'payment' AND f.month >= %s AND f.month <= %s OFFSET 0  -- a probe per member (an index scan), not a scan of the period
+            ) fs
             JOIN members m2 ON m2.group_id = m1.group_id AND m2.enterprise_id = fs.payee_id
-            WHERE fs.kind = 'payment' AND fs.month >= %s AND fs.month <= %s AND fs.payee_id <> fs.payer_id
+            WHERE fs.payee_id <> m1.enterprise_id
             GROUP BY m1.group_id
         )
         SELECT grp.id, grp.core_id, count(held.enterprise_id), sum(held.total), tr.months, tr.volume

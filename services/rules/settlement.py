@@ -47,9 +47,11 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
             SELECT grp.id AS group_id, grp.core_id, sum(fs.amount_cny) AS total,
                    coalesce(sum(fs.amount_cny) FILTER (WHERE fs.channel = 'other_bank'), 0) AS other
             FROM grp JOIN members m ON m.group_id = grp.id
-            JOIN {t['fs']} fs ON fs.payer_id = m.enterprise_id
+            CROSS JOIN LATERAL (
+                SELECT f.payee_id, f.channel, f.amount_cny FROM {t['fs']} f
+                WHERE f.payer_id = m.enterprise_id AND f.kind = 'payment' AND f.month >= %s AND f.month <= %s OFFSET 0  -- a probe per member (an index scan), not a scan of the period
+            ) fs
             JOIN circle c ON c.group_id = grp.id AND c.enterprise_id = fs.payee_id
-            WHERE fs.kind = 'payment' AND fs.month >= %s AND fs.month <= %s
             GROUP BY grp.id, grp.core_id
         ) q
         WHERE total > %s AND other * 100 >= total * %s"""

@@ -57,6 +57,8 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
             SELECT enterprise_id, avg(total) FILTER (WHERE date > %s) AS recent,
                    avg(total) FILTER (WHERE date <= %s) AS previous
             FROM daily GROUP BY enterprise_id
+            HAVING avg(total) FILTER (WHERE date <= %s) > 0
+               AND avg(total) FILTER (WHERE date > %s) <= avg(total) FILTER (WHERE date <= %s) * (1 - %s / 100.0)
         ),
         outflows AS (
             SELECT fs.payer_id AS enterprise_id,
@@ -70,8 +72,9 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
         FROM avgs a JOIN outflows o ON o.enterprise_id = a.enterprise_id
         WHERE a.previous > 0 AND a.recent IS NOT NULL AND a.recent <= a.previous * (1 - %s / 100.0)
           AND o.recent > o.previous"""
-    rows = fetch(sql, [*p, ratings, first, scope.as_of, mid, mid, m_recent, m_recent, m_previous, scope.month(),
-                       dec(params["min_drop_pct"])])
+    drop = dec(params["min_drop_pct"])
+    rows = fetch(sql, [*p, ratings, first, scope.as_of, mid, mid, mid, mid, mid, drop, m_recent, m_recent, m_previous,
+                       scope.month(), drop])
     margin = product_margin(rule.product)
     out = []
     for e_id, group_id, recent, previous, out_recent, out_previous in rows:
