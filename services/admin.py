@@ -9,7 +9,7 @@ exists. Needs are the engine's and the RMs' (services.needs): read-only here."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_tools import HeadOfficeOnlyMixin, ReadOnlyAdminMixin, ServiceAdminMixin
+from core.admin_tools import HeadOfficeOnlyMixin, ServiceAdminMixin
 from services import allocation, catalogue, contribution
 from services.models import (
     AllocationSettings,
@@ -24,28 +24,29 @@ from services.models import (
 
 
 @admin.register(Product)
-class ProductAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
+class ProductAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    """A product leaves the catalogue by being made inactive (holdings and needs keep it): no delete.
+    The code is the stable key of the API, imports and rules: fixed once the product exists."""
+
     list_display = ["code", "name_zh", "name_en", "family", "annual_margin_pct", "active"]
     list_filter = ["family", "active"]
     search_fields = ["=code", "name_zh", "name_en"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # The code is the stable key of the API, imports and rules: fixed once the product exists.
-        return ["code"] if obj is not None else []
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a product leaves the catalogue by being made inactive (holdings and needs keep it)
+    readonly_on_change = ("code",)
+    create_service = catalogue.product_create
+    update_service = catalogue.product_update
+    service_object = "product"
 
 
 @admin.register(Partner)
-class PartnerAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
+class PartnerAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["=code", "name"]
     filter_horizontal = ["products"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    readonly_on_change = ("code",)
+    create_service = catalogue.partner_create
+    update_service = catalogue.partner_update
+    service_object = "partner"
 
 
 @admin.register(Holding)
@@ -73,7 +74,9 @@ class HoldingAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(HeadOfficeOnlyMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class NeedAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
+    """Needs are raised by the engine and moved by RMs (services.needs): no service here, so read-only."""
+
     list_display = ["enterprise", "product", "rule", "score", "value", "status", "is_current", "refreshed_at"]
     list_filter = ["status", "rule", "is_current", "product"]
     search_fields = ["=enterprise__uscc", "enterprise__name"]
@@ -104,10 +107,14 @@ class NeedRuleSettingAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistory
 
 
 @admin.register(PlaybookItem)
-class PlaybookItemAdmin(HeadOfficeOnlyMixin, SimpleHistoryAdmin):
+class PlaybookItemAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ["industry_section", "role", "product", "note_zh", "note_en"]
     list_filter = ["industry_section", "role"]
     list_select_related = ["product"]
+    create_service = catalogue.playbook_item_create
+    update_service = catalogue.playbook_item_update
+    delete_service = catalogue.playbook_item_delete
+    service_object = "item"
 
 
 class SingletonAdmin(HeadOfficeOnlyMixin, ServiceAdminMixin, SimpleHistoryAdmin):

@@ -250,3 +250,70 @@ def fx_rate_set(user, *, currency, date, rate, source: str = "") -> FxRate:
     obj.save()
     reconvert_flows([currency], date)
     return obj
+
+
+# --- the catalogue itself (head office's reference data: the admin writes through these) --------------------
+
+CATALOGUE_HEAD_OFFICE = gettext_lazy("The catalogue is kept by head office.")
+
+
+def _save_reference(user, obj, fields: dict, *, fixed: tuple[str, ...] = ()):
+    """Set `fields` on a catalogue object (head office only), validate it like a model form and save
+    it with its history author. Fields in `fixed` cannot change once the object exists."""
+    ensure_head_office(user, str(CATALOGUE_HEAD_OFFICE))
+    many = {name: fields.pop(name) for name in list(fields) if name in {f.name for f in obj._meta.many_to_many}}
+    if obj.pk is not None:
+        for name in fixed:
+            if name in fields and fields[name] != getattr(obj, name):
+                raise ValidationError({name: _("This cannot change once it is stored.")})
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj._history_user = user
+    obj.save()
+    for name, values in many.items():
+        getattr(obj, name).set(values)
+    return obj
+
+
+@transaction.atomic
+def product_create(user, **fields) -> Product:
+    return _save_reference(user, Product(), fields)
+
+
+@transaction.atomic
+def product_update(user, product: Product, **fields) -> Product:
+    """A product's names, descriptions, margin, family or activity; its code is fixed (the API, imports
+    and rules name it). A product leaves the catalogue by being made inactive."""
+    return _save_reference(user, Product.objects.select_for_update().get(pk=product.pk), fields, fixed=("code",))
+
+
+@transaction.atomic
+def partner_create(user, **fields) -> Partner:
+    return _save_reference(user, Partner(), fields)
+
+
+@transaction.atomic
+def partner_update(user, partner: Partner, **fields) -> Partner:
+    return _save_reference(user, Partner.objects.select_for_update().get(pk=partner.pk), fields, fixed=("code",))
+
+
+@transaction.atomic
+def playbook_item_create(user, **fields):
+    from services.models import PlaybookItem
+
+    return _save_reference(user, PlaybookItem(), fields)
+
+
+@transaction.atomic
+def playbook_item_update(user, item, **fields):
+    from services.models import PlaybookItem
+
+    return _save_reference(user, PlaybookItem.objects.select_for_update().get(pk=item.pk), fields)
+
+
+@transaction.atomic
+def playbook_item_delete(user, item) -> None:
+    ensure_head_office(user, str(CATALOGUE_HEAD_OFFICE))
+    item._history_user = user
+    item.delete()

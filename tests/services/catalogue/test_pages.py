@@ -208,3 +208,31 @@ def test_admin_contribution_settings_go_through_the_service(bank, hq_admin):
     assert done.status_code == 302, done.content.decode()[:3000]
     assert ContributionSettings.current().deposit_spread_pct == Decimal("1.1")
     assert hq_admin.get("/admin/services/contributionsettings/add/").status_code == 403  # one row only
+
+
+def test_admin_catalogue_writes_go_through_the_services(bank, hq_admin):
+    response = hq_admin.post("/admin/services/product/add/", {
+        "code": "trade_finance", "name_zh": "贸易融资", "name_en": "Trade finance", "family": "international",
+        "annual_margin_pct": "1.2", "active": "on"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    product = Product.objects.get(code="trade_finance")
+    assert product.history.first().history_user == bank.hq
+    bad = hq_admin.post(f"/admin/services/product/{product.pk}/change/", {
+        "name_zh": "贸易融资", "name_en": "Trade finance", "family": "international", "annual_margin_pct": "101",
+        "active": "on"})
+    assert bad.status_code == 200
+    product.refresh_from_db()
+    assert product.annual_margin_pct == Decimal("1.2")
+    partner = hq_admin.post("/admin/services/partner/add/", {
+        "code": "partner-law-2", "name": "贵州某律所", "kind": "law_firm", "products": [product.pk], "active": "on"})
+    assert partner.status_code == 302, partner.content.decode()[:3000]
+    assert list(Partner.objects.get(code="partner-law-2").products.values_list("code", flat=True)) == ["trade_finance"]
+
+
+def test_catalogue_services_are_head_office_only(bank):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        catalogue.product_update(bank.head_gy, Product.objects.get(code="cash_pool"), annual_margin_pct=Decimal("9"))
+    with pytest.raises(PermissionDenied):
+        catalogue.partner_create(bank.rm_gy1, code="x", name="x", kind="other")
