@@ -53,6 +53,8 @@ def _example_row(kind: str, columns, parties: ExampleParties, language: str, n: 
         given = {"group": parties.group, "enterprise": parties.second, "role": "supplier"}
     elif kind == "chain_links":
         given = {"group": parties.group, "supplier": parties.second, "buyer": parties.first}
+    elif kind == "holdings":
+        given = {"enterprise": parties.first}
     elif kind == "enterprises":
         given = {"name": pgettext("import template", "Example Technology Co., Ltd."), "uscc": parties.new_code,
                  "size": "medium"}

@@ -12,7 +12,7 @@ from tests.admin.helpers import staff_with_all_permissions
 NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
 ITEM = re.compile(r'data-menu="([a-z_]+)"')
 
-EVERYONE = {"groups", "enterprises", "lookup"}
+EVERYONE = {"groups", "enterprises", "lookup", "catalogue"}
 EDITORS = EVERYONE | {"requests", "imports"}
 HEAD_OFFICE = EDITORS | {"operations", "audit", "api_docs"}
 
@@ -65,7 +65,7 @@ def test_a_hidden_item_s_page_refuses_with_the_403_page_and_its_reason(bank, cli
     html = response.content.decode()
     assert response.status_code == 403
     assert 'data-status="403"' in html and "Your role may not change client data." in html
-    assert menu_keys(html) == ["groups", "enterprises", "lookup"]  # inside the layout, with the user's menu
+    assert menu_keys(html) == ["groups", "enterprises", "lookup", "catalogue"]  # inside the layout, with the user's menu
 
 
 def test_risk_officers_are_refused_every_requests_page(bank, client_as):
