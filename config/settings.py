@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "clients.models.AccountKind",
         "InteractionKindEnum": "clients.models.InteractionKind",
         "FlowKindEnum": "chains.models.FlowKind",
+        "NeedStatusEnum": "services.models.NeedStatus",
+        "JobStatusEnum": "core.models.JobStatus",
     },
 }
 
