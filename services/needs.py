@@ -242,12 +242,13 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
             if again:
                 counts["re_raised"] = _re_raise(again, cols, now, zh, en)
                 counts["updated"] += len(again) - counts["re_raised"]
-        # Needs of the looked-at enterprises the rule did not find this time.
+        # Needs of the looked-at enterprises the rule did not find this time (NOT IN a subquery: hashed,
+        # not the array scanned once per row).
         cursor.execute(
             f"""UPDATE {table} SET is_current = FALSE
                 WHERE rule = %s AND product_id = %s AND is_current AND status IN ('new', 'contacted')
                   AND {cond}
-                  AND enterprise_id <> ALL(%s::bigint[])""",
+                  AND enterprise_id NOT IN (SELECT unnest(%s::bigint[]))""",
             [rule_code, product_id, *cond_params, cols["e"]],
         )
         counts["lapsed"] = cursor.rowcount
