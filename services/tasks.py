@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 
 from celery import shared_task
+from django.conf import settings
 from django.db import connection, transaction
 
 from clients.models import GroupClient
@@ -28,7 +29,9 @@ from services import engine
 
 NEEDS_JOB = "refresh_needs"
 ALL_LOCK = "refresh_needs:all"
-TIME_LIMIT = 60 * 60
+# The longest a run may take: Celery's hard limit (the broker redelivers an unacknowledged task only
+# after its visibility timeout, which settings keep above every task's limit).
+TIME_LIMIT = settings.CELERY_TASK_TIME_LIMIT
 GROUP_TASK = "services.tasks.refresh_needs_group"
 ENTERPRISES_TASK = "services.tasks.refresh_needs_enterprises"
 
