@@ -71,37 +71,43 @@ def _sql() -> str:
     open_needs = ", ".join(f"'{s}'" for s in OPEN_NEED_STATUSES)
     return f"""
     WITH ids AS (SELECT unnest(%(ids)s::bigint[]) AS id),
+    -- By enterprise (its index), never by the status index: with that one a chunk would read every
+    -- open need of the bank and filter it against the chunk's ids (`|| ''` keeps the status unindexable).
+    open_needs AS MATERIALIZED (
+        SELECT n.id, n.enterprise_id, n.product_id, n.value, n.score FROM {t['need']} n
+        WHERE n.enterprise_id = ANY(%(ids)s) AND n.status || '' IN ({open_needs}) AND n.is_current
+    ),
     tags AS (
-        SELECT g.core_enterprise_id AS eid, 'role:core' AS tag FROM {t['grp']} g JOIN ids ON ids.id = g.core_enterprise_id
-        UNION SELECT m.enterprise_id, 'role:member' FROM {t['mem']} m JOIN ids ON ids.id = m.enterprise_id
-            WHERE m.reason <> 'core'
-        UNION SELECT c.enterprise_id, 'role:' || c.role FROM {t['circ']} c JOIN ids ON ids.id = c.enterprise_id
-            WHERE c.role <> 'subsidiary' OR c.enterprise_id NOT IN (SELECT enterprise_id FROM {t['mem']})
-        UNION SELECT l.supplier_id, 'chain:' || l.tier FROM {t['link']} l JOIN ids ON ids.id = l.supplier_id
-            WHERE l.tier < 0 AND l.status <> 'dismissed'
-        UNION SELECT l.buyer_id, 'chain:+' || l.tier FROM {t['link']} l JOIN ids ON ids.id = l.buyer_id
-            WHERE l.tier > 0 AND l.status <> 'dismissed'
-        UNION SELECT h.enterprise_id, 'family:' || p.family FROM {t['hold']} h JOIN ids ON ids.id = h.enterprise_id
-            JOIN {t['prod']} p ON p.id = h.product_id
-            WHERE h.since <= %(today)s AND (h.until IS NULL OR h.until >= %(today)s)
-        UNION SELECT n.enterprise_id, 'needs:' || COUNT(*) FROM {t['need']} n JOIN ids ON ids.id = n.enterprise_id
-            WHERE n.status IN ({open_needs}) AND n.is_current GROUP BY n.enterprise_id
+        SELECT g.core_enterprise_id AS eid, 'role:core' AS tag FROM {t['grp']} g
+            WHERE g.core_enterprise_id = ANY(%(ids)s)
+        UNION SELECT m.enterprise_id, 'role:member' FROM {t['mem']} m
+            WHERE m.enterprise_id = ANY(%(ids)s) AND m.reason <> 'core'
+        UNION SELECT c.enterprise_id, 'role:' || c.role FROM {t['circ']} c
+            WHERE c.enterprise_id = ANY(%(ids)s)
+              AND (c.role <> 'subsidiary'
+                   OR NOT EXISTS (SELECT 1 FROM {t['mem']} m2 WHERE m2.enterprise_id = c.enterprise_id))
+        UNION SELECT l.supplier_id, 'chain:' || l.tier FROM {t['link']} l
+            WHERE l.supplier_id = ANY(%(ids)s) AND l.tier < 0 AND l.status <> 'dismissed'
+        UNION SELECT l.buyer_id, 'chain:+' || l.tier FROM {t['link']} l
+            WHERE l.buyer_id = ANY(%(ids)s) AND l.tier > 0 AND l.status <> 'dismissed'
+        UNION SELECT h.enterprise_id, 'family:' || p.family FROM {t['hold']} h JOIN {t['prod']} p ON p.id = h.product_id
+            WHERE h.enterprise_id = ANY(%(ids)s) AND h.since <= %(today)s AND (h.until IS NULL OR h.until >= %(today)s)
+        UNION SELECT n.enterprise_id, 'needs:' || COUNT(*) FROM open_needs n GROUP BY n.enterprise_id
         UNION (SELECT DISTINCT ON (n.enterprise_id) n.enterprise_id, 'need:' || p.code
-            FROM {t['need']} n JOIN ids ON ids.id = n.enterprise_id JOIN {t['prod']} p ON p.id = n.product_id
-            WHERE n.status IN ({open_needs}) AND n.is_current
+            FROM open_needs n JOIN {t['prod']} p ON p.id = n.product_id
             ORDER BY n.enterprise_id, n.value DESC, n.score DESC, n.id)
         UNION SELECT a.eid, CASE WHEN MAX(a.last_date) >= %(active_since)s THEN 'activity:active'
                                  ELSE 'activity:dormant' END
-            FROM (SELECT f.payer_id AS eid, f.last_date FROM {t['fs']} f JOIN ids ON ids.id = f.payer_id
+            FROM (SELECT f.payer_id AS eid, f.last_date FROM {t['fs']} f WHERE f.payer_id = ANY(%(ids)s)
                   UNION ALL
-                  SELECT f.payee_id, f.last_date FROM {t['fs']} f JOIN ids ON ids.id = f.payee_id) a
+                  SELECT f.payee_id, f.last_date FROM {t['fs']} f WHERE f.payee_id = ANY(%(ids)s)) a
             GROUP BY a.eid
     ),
     tiers AS (
         SELECT c.enterprise_id AS eid,
                {_tier_case('SUM(c.deposit_income + c.loan_income + c.fee_income)')} AS tier
-        FROM {t['contrib']} c JOIN ids ON ids.id = c.enterprise_id
-        WHERE c.month >= %(year_start)s GROUP BY c.enterprise_id
+        FROM {t['contrib']} c
+        WHERE c.enterprise_id = ANY(%(ids)s) AND c.month >= %(year_start)s GROUP BY c.enterprise_id
     ),
     grouped AS (
         SELECT x.eid, jsonb_agg(x.tag ORDER BY x.tag) AS tags FROM tags x GROUP BY x.eid
