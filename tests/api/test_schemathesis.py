@@ -93,6 +93,13 @@ def records(bank):
     Person.objects.create(name="张三", id_number="11010519491231002X", recorded_by=bank.rm_gy1)
     sub = group.memberships.exclude(enterprise=core).first().enterprise
     approvals.transfer_request(user=bank.rm_gy1, enterprise=sub, branch=bank.zy1, rm=bank.rm_zy1, reason="契约测试")
+    from core.models import FxRate
+    from services.models import Holding, Product
+
+    Holding.objects.create(enterprise=core, product=Product.objects.get(code="settlement"), since=today,
+                           balance=Decimal("1000.00"), currency="USD", source_system="core_banking",
+                           external_ref="CONTRACT-1")
+    FxRate.objects.create(currency="USD", date=today, rate=Decimal("7.1"))
 
 
 def _on_real_object(case) -> bool:
@@ -103,7 +110,8 @@ def _on_real_object(case) -> bool:
     params = dict(case.path_parameters or {})
     if not params or case.meta is None or not case.meta.generation.mode.is_positive:
         return False  # a negative case keeps its invalid id
-    probe = case.operation.path.replace("{id}", "1").replace("{uscc}", "91520100000001001W")
+    probe = (case.operation.path.replace("{id}", "1").replace("{uscc}", "91520100000001001W")
+             .replace("{code}", "code"))  # catalogue objects by code (services.api.catalogue)
     view = resolve(probe).func.cls
     model = view.queryset.model
     obj = model.objects.order_by("pk").first()
@@ -113,6 +121,8 @@ def _on_real_object(case) -> bool:
         params["id"] = str(obj.pk)
     if "uscc" in params:
         params["uscc"] = obj.uscc
+    if "code" in params:
+        params["code"] = obj.code
     case.path_parameters = params
     return True
 
