@@ -23,7 +23,7 @@ from core.jobs import last_refreshed, last_run
 from core.ops_views import HeadOfficeRequiredMixin
 from services import allocation, contribution, playbooks, profile
 from services.catalogue import holdings_for
-from services.models import AllocationSettings, ContributionSettings, Need
+from services.models import AllocationSettings, ContributionSettings
 from staff.scope import scope_for
 
 NEEDS_JOB = "refresh_needs"  # services.tasks.NEEDS_JOB (engineer C's tasks record their runs under it)
@@ -40,11 +40,10 @@ def _url(name: str, *args) -> str:
 
 
 def _open_needs(user):
-    """The needs a person works: open, and still evidenced unless someone already contacted the client."""
-    from django.db.models import Q
+    """The needs a person works (clients.landing.open_needs), with what their rows show."""
+    from clients.landing import open_needs
 
-    return (Need.objects.for_user(user).open().filter(Q(is_current=True) | Q(status="contacted"))
-            .select_related("enterprise", "product", "group"))
+    return open_needs(user).select_related("enterprise", "product", "group")
 
 
 def _latest(*runs):
@@ -116,6 +115,7 @@ def enterprise_section(user, enterprise) -> dict:
         "contribution_chart": contribution_chart(figures),
         "contribution_method": contribution.method(figures.settings),
         "readonly_needs": not scope_for(user).can_edit_clients,
+        "is_head_office": scope_for(user).sees_all,
     }
 
 

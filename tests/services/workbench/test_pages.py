@@ -194,3 +194,27 @@ def test_group_and_enterprise_page_queries_do_not_grow(bank, client_as):
 
 PINNED_GROUP = 26
 PINNED_ENTERPRISE = 22
+
+
+def test_settings_pages_queries_are_pinned(bank, client_as):
+    hq = client_as(bank.hq)
+    urls = {"allocation": reverse("services:settings_allocation"),
+            "contribution": reverse("services:settings_contribution")}
+    count_queries(hq, urls["allocation"], label="warm-up")
+    before = {k: count_queries(hq, u, label=k) for k, u in urls.items()}
+    for i in range(3):  # history rows do not add queries
+        assert hq.post(urls["allocation"], _allocation_form(percentile=str(90 - i))).status_code == 302
+        assert hq.post(urls["contribution"], {"deposit_spread_pct": f"1.{i}", "loan_spread_pct": "1.5",
+                                              "months": "12"}).status_code == 302
+    after = {k: count_queries(hq, u, label=k) for k, u in urls.items()}
+    # session, user, scope, base.html's profile, the settings row, the row again for its history, and the
+    # history with its users (one query) once there is a row.
+    assert before == {"allocation": PINNED_SETTINGS_EMPTY, "contribution": PINNED_SETTINGS_EMPTY}, before
+    assert after == {"allocation": PINNED_SETTINGS, "contribution": PINNED_SETTINGS}, after
+    for i in range(4):
+        hq.post(urls["allocation"], _allocation_form(percentile=str(80 - i)))
+    assert count_queries(hq, urls["allocation"], label="more history") == PINNED_SETTINGS
+
+
+PINNED_SETTINGS_EMPTY = 6
+PINNED_SETTINGS = 7
