@@ -75,10 +75,11 @@ def test_the_import_queues_detection_in_its_own_transaction_and_a_rerun_keeps_it
     assert (again.created, again.already_present) == (0, 1)
     assert pending().count() == 1
     assert not ChainLink.objects.filter(group=group, supplier=supplier).exists()
-    assert outbox.dispatch_all().sent == 1  # eager here: the task runs in this process
+    # eager here: the tasks run in this process (detection, and the needs refresh of the file's enterprises)
+    assert outbox.dispatch_all().sent == 2
     assert ChainLink.objects.filter(group=group, supplier=supplier).exists()
     assert not pending().exists()
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(task=DETECT_TASK)
     assert message.attempts == 1 and message.sent_at is not None and message.last_error == ""
 
 
