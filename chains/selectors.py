@@ -166,28 +166,27 @@ LINK_METRICS_SQL = {
 # shown next to them. Both in CNY equivalent, read from the flow summary's whole months plus the partial
 # months at the period's edges (chains.summary.window_sql: exact to the day); flows without a rate are
 # counted, not summed.
+_PURCHASES = "{t}.kind = %(payment)s AND {t}.payer_id IN (SELECT id FROM members)"
+_SALES = "{t}.kind = %(payment)s AND {t}.payee_id IN (SELECT id FROM members)"
 CONCENTRATION_SQL = (
     "WITH " + MEMBERS_CTE + """,
-win AS {window},
 purchases AS (
-    SELECT f.payee_id, SUM(f.amount_cny) AS v, SUM(f.unconverted) AS u
-    FROM win f
-    WHERE f.kind = %(payment)s
-      AND f.payer_id IN (SELECT id FROM members) AND f.payee_id NOT IN (SELECT id FROM members)
-    GROUP BY f.payee_id
+    SELECT w.payee_id, SUM(w.amount_cny) AS v, SUM(w.unconverted) AS u
+    FROM {purchases} w
+    WHERE w.payee_id NOT IN (SELECT id FROM members)
+    GROUP BY w.payee_id
 ),
 total AS (SELECT SUM(v) AS t, COUNT(*) AS n, SUM(u) AS u FROM purchases),
 sales AS (
-    SELECT SUM(f.amount_cny) AS v, COUNT(DISTINCT f.payer_id) AS n, SUM(f.unconverted) AS u
-    FROM win f
-    WHERE f.kind = %(payment)s
-      AND f.payee_id IN (SELECT id FROM members) AND f.payer_id NOT IN (SELECT id FROM members)
+    SELECT SUM(w.amount_cny) AS v, COUNT(DISTINCT w.payer_id) AS n, SUM(w.unconverted) AS u
+    FROM {sales} w
+    WHERE w.payer_id NOT IN (SELECT id FROM members)
 )
 SELECT COALESCE(total.t, 0), total.n,
        (SELECT ROUND(SUM(p.v * p.v * 10000.0 / (total.t * total.t)), 1) FROM purchases p WHERE total.t > 0),
        COALESCE(sales.v, 0), sales.n, COALESCE(total.u, 0) + COALESCE(sales.u, 0)
 FROM total, sales
-""".format(window=window_sql(), **TABLES)
+""".replace("{purchases}", window_sql(_PURCHASES)).replace("{sales}", window_sql(_SALES)).format(**TABLES)
 )
 
 

@@ -417,23 +417,29 @@ def enterprise_totals(enterprise_ids, *, since=None, until=None, kinds=None) -> 
 # --- exact day windows from the summary plus the edge months ---------------------------------------------------
 
 
-def window_sql(vendor: str | None = None) -> str:
+def window_sql(where: str = "TRUE") -> str:
     """A subquery (no alias) of the flows dated in a day window `%(w_start)s`..`%(w_end)s` inclusive,
     exact to the day yet read mostly from the summary: the whole months inside the window come from
     chains_flowsummary, the days of the partial months at either edge from chains_flow (converted by
     core.fx). Columns: payer_id, payee_id, kind, channel, currency, amount_cny (NULL-free), n (flows),
-    unconverted (flows without a rate). Pass `window_params(start, end)` with the statement. Filters on
-    payer_id / payee_id / kind in the outer query are pushed into both branches by PostgreSQL."""
+    unconverted (flows without a rate). Pass `window_params(start, end)` with the statement.
+
+    `where` filters both branches, written with `{t}` for the table alias, e.g.
+    `"{t}.kind = %(payment)s AND {t}.payer_id IN (SELECT id FROM members)"`: put the party filter here,
+    not outside (PostgreSQL does not push conditions through a CTE that is read twice), so each branch
+    uses its party index ((payer_id, ...) key / (payee_id, month) on the summary, (payer_id,
+    value_date) / (payee_id, value_date) on the flows)."""
     cny = fx.cny_sql("f.amount", "f.currency", "f.value_date")
     return f"""(SELECT s.payer_id, s.payee_id, s.kind, s.channel, s.currency, s.amount_cny, s.count AS n,
         s.unconverted
-    FROM {SUMMARY} s WHERE s.month >= %(w_full_first)s AND s.month < %(w_full_end)s
+    FROM {SUMMARY} s WHERE s.month >= %(w_full_first)s AND s.month < %(w_full_end)s AND ({where.format(t="s")})
     UNION ALL
     SELECT f.payer_id, f.payee_id, f.kind, f.channel, f.currency, COALESCE(f.cny, 0), 1,
         CASE WHEN f.cny IS NULL THEN 1 ELSE 0 END
     FROM (SELECT f.*, {cny} AS cny FROM {FLOW} f
           WHERE f.value_date BETWEEN %(w_start)s AND %(w_end)s
-            AND (f.value_date < %(w_full_first)s OR f.value_date >= %(w_full_end)s)) f)"""
+            AND (f.value_date < %(w_full_first)s OR f.value_date >= %(w_full_end)s)
+            AND ({where.format(t="f")})) f)"""
 
 
 def _next_month(day: dt.date) -> dt.date:
