@@ -248,6 +248,7 @@ class HoldingImporter(FrameImporter):
                                 % {"n": len(updates)})
         if errors or not commit:
             return
+        self.touched = sorted({int(i) for i in new["enterprise_id"]} | {int(i) for i in updates["enterprise_id"]})
         objs = [
             Holding(enterprise_id=int(r.enterprise_id), product_id=int(r.product_id), since=r.since,
                     until=r.until or None, amount=Decimal(r.amount) if r.amount else None,
@@ -268,6 +269,16 @@ class HoldingImporter(FrameImporter):
                 h.updated_at = now
             bulk_update_with_history(holdings, Holding, ["balance", "amount", "until", "updated_at"],
                                      default_user=self.user, default_change_reason=self.change_reason)
+
+    def follow_up(self, result: ImportResult) -> None:
+        """Holdings feed the needs rules ("holds no financing product", "no cash pool"): the needs of
+        the enterprises whose holdings were created or changed are refreshed through the outbox, in
+        the import's own transaction (services.tasks.queue_enterprises_refresh)."""
+        if not (result.created or getattr(result, "updated", 0)):
+            return
+        from services.tasks import queue_enterprises_refresh
+
+        queue_enterprises_refresh(self.touched)
 
     def _stored(self, df: pd.DataFrame) -> pd.DataFrame:
         """The stored holdings of the file's references (one query per 10,000 references)."""

@@ -228,3 +228,21 @@ def test_fx_import_reconverts_the_flow_summary_in_the_same_transaction(bank):
     incremental = sorted(FlowSummary.objects.values_list(*fields))
     rebuild()
     assert sorted(FlowSummary.objects.values_list(*fields)) == incremental
+
+
+def test_a_holdings_import_queues_the_needs_of_its_enterprises(bank):
+    from core.models import OutboxMessage
+    from services.tasks import ENTERPRISES_TASK
+
+    core = members(bank.group_gy)[0]
+    content = csv_bytes([holding_row(core, "Q-1")])
+    run(bank.rm_gy1, content)
+    queued = OutboxMessage.objects.filter(task=ENTERPRISES_TASK)
+    assert queued.count() == 1
+    from clients.models import Enterprise
+
+    assert queued.get().args[0] == [Enterprise.objects.get(uscc=core).pk]
+    run(bank.rm_gy1, content)  # already present: nothing to refresh
+    assert queued.count() == 1
+    run(bank.rm_gy1, content, commit=False)
+    assert queued.count() == 1
