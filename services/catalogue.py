@@ -158,7 +158,16 @@ def holding_create(user, *, enterprise, product, since, balance, currency: str =
         raise ValidationError({"external_ref": _("This reference is already stored.")})
     holding._history_user = user
     holding.save()
+    _refresh_needs_later(holding.enterprise_id)
     return holding
+
+
+def _refresh_needs_later(enterprise_id: int) -> None:
+    """Holdings feed the needs rules: the enterprise's needs are refreshed through the outbox, in the
+    caller's transaction."""
+    from services.tasks import queue_enterprises_refresh
+
+    queue_enterprises_refresh([enterprise_id])
 
 
 @transaction.atomic
@@ -179,6 +188,7 @@ def holding_update(user, holding: Holding, *, balance=None, amount=None, until=N
         raise ValidationError({"until": _("A holding cannot end before it starts.")})
     holding._history_user = user
     holding.save()
+    _refresh_needs_later(holding.enterprise_id)
     return holding
 
 

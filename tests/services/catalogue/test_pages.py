@@ -136,6 +136,10 @@ def test_holding_services_check_access_and_values(bank):
     h = catalogue.holding_create(bank.rm_gy1, enterprise=core, product="settlement", since="2025-01-01", balance="1")
     h = catalogue.holding_update(bank.rm_gy1, h, balance="2.50")
     assert h.balance == Decimal("2.50")
+    from core.models import OutboxMessage
+    from services.tasks import ENTERPRISES_TASK
+
+    assert OutboxMessage.objects.filter(task=ENTERPRISES_TASK, args=[[core.pk]]).exists()
     with pytest.raises(ValidationError):
         catalogue.holding_update(bank.rm_zy1, h, balance="3")
     h = catalogue.holding_close(bank.rm_gy1, h, until="2025-06-30")
