@@ -8,7 +8,8 @@ from demo import seed as builder
 class Command(BaseCommand):
     # A data command: it needs the models, not the URL and template checks.
     requires_system_checks = []
-    help = "Build a deterministic demo / benchmark data set: branches, staff, groups, circles, chains, flows."
+    help = ("Build a deterministic demo / benchmark data set: branches, staff, groups, circles, chains, flows, "
+            "product holdings and daily exchange rates.")
 
     def add_arguments(self, parser):
         parser.add_argument("--groups", type=int, default=30, help="number of group clients (default 30)")
