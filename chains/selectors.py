@@ -184,7 +184,7 @@ sales AS (
 )
 SELECT COALESCE(total.t, 0), total.n,
        (SELECT ROUND(SUM(p.v * p.v * 10000.0 / (total.t * total.t)), 1) FROM purchases p WHERE total.t > 0),
-       COALESCE(sales.v, 0), sales.n, COALESCE(total.u, 0) + COALESCE(sales.u, 0)
+       COALESCE(sales.v, 0), sales.n, CAST(COALESCE(total.u, 0) + COALESCE(sales.u, 0) AS integer)
 FROM total, sales
 """.replace("{purchases}", window_sql(_PURCHASES)).replace("{sales}", window_sql(_SALES)).format(**TABLES)
 )

@@ -181,3 +181,16 @@ def test_readers_sum_whole_months_in_cny(chain, usd):
     assert both[chain.s1.pk]["in"].amount_cny == Decimal("500000.00") + Decimal("72.00")
     assert both[chain.s1.pk]["out"].amount_cny == Decimal("70000.00")  # 20,000 to the core + 50,000 to S3
     assert summary.month_window(dt.date(2026, 1, 15), dt.date(2026, 2, 3)).end == dt.date(2026, 2, 28)
+
+
+def test_pages_of_another_branch_group_answer_404(chain, bank, client_as):
+    c = client_as(bank.rm_zy1)
+    assert c.get(reverse("chains:group_chain", args=[chain.group.pk])).status_code == 404
+    assert c.get(reverse("circles:group_circle", args=[chain.group.pk])).status_code == 404
+
+
+def test_unconverted_counts_are_integers(chain):
+    Flow.objects.bulk_create([foreign(chain.core, chain.s1, "10", dt.date(2026, 3, 2), "EUR")])
+    ov = chain_overview(group=chain.group, period=Period(START, END))
+    assert type(ov.concentration.unconverted) is int and ov.concentration.unconverted == 1
+    assert type(ov.links_unconverted) is int
