@@ -246,3 +246,19 @@ def test_a_holdings_import_queues_the_needs_of_its_enterprises(bank):
     assert queued.count() == 1
     run(bank.rm_gy1, content, commit=False)
     assert queued.count() == 1
+
+
+def test_fx_rates_from_an_xlsx_with_number_and_date_cells(bank):
+    rows = [["USD", dt.date(2025, 3, 3), 7.1712], ["EUR", dt.date(2025, 3, 3), 7.55]]
+    result = run(bank.hq, xlsx_bytes(rows, header=FX_HEADER), kind="fx_rates", name="fx.xlsx")
+    assert result.ok, errors_of(result)
+    assert FxRate.objects.get(currency="USD").rate == Decimal("7.1712")
+
+
+def test_holdings_from_an_xlsx_with_number_and_date_cells(bank):
+    core = members(bank.group_gy)[0]
+    row = [core, "settlement", dt.date(2025, 1, 15), None, 5000000, 1250000.5, "CNY", None, "XN-1"]
+    result = run(bank.rm_gy1, xlsx_bytes([row]), name="holdings.xlsx")
+    assert result.ok, errors_of(result)
+    h = Holding.objects.get()
+    assert (h.balance, h.amount, h.since) == (Decimal("1250000.50"), Decimal("5000000.00"), dt.date(2025, 1, 15))
