@@ -129,7 +129,8 @@ def _pg_recompute_sql(keys_from: str) -> str:
     """Delete the touched keys' rows and recompute them from chains_flow (the flows of each key are
     found through the (payer_id, value_date) index)."""
     where = f"""JOIN ({keys_from}) k
-        ON k.payer_id = f.payer_id AND f.value_date >= k.month AND f.value_date < k.month + INTERVAL '1 month'
+        ON k.payer_id = f.payer_id AND f.value_date >= k.month
+       AND f.value_date < (k.month + INTERVAL '1 month')::date
        AND k.payee_id = f.payee_id AND k.kind = f.kind AND k.channel = f.channel AND k.currency = f.currency"""
     return _PG_RECOMPUTE.replace("{keys}", keys_from).replace(
         "{recompute}", _aggregate("postgresql", FLOW, where))
