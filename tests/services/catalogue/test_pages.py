@@ -240,3 +240,22 @@ def test_catalogue_services_are_head_office_only(bank):
         catalogue.product_update(bank.head_gy, Product.objects.get(code="cash_pool"), annual_margin_pct=Decimal("9"))
     with pytest.raises(PermissionDenied):
         catalogue.partner_create(bank.rm_gy1, code="x", name="x", kind="other")
+
+
+def test_upload_page_offers_the_new_kinds_and_refuses_rates_to_an_rm(bank, client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.imports.helpers import ensure_source_systems
+
+    ensure_source_systems()
+    html = client_as(bank.rm_gy1).get("/imports/").content.decode()
+    assert 'value="holdings"' in html and 'value="fx_rates"' in html
+    content = b"currency,date,rate\nUSD,2025-03-03,7.1\n"
+    response = client_as(bank.rm_gy1).post("/imports/", {
+        "kind": "fx_rates", "source_system": "erp", "file": SimpleUploadedFile("fx.csv", content, "text/csv")})
+    assert response.status_code == 403
+    assert "Exchange rates are set by head office." in response.content.decode()
+    ok = client_as(bank.hq).post("/imports/", {
+        "kind": "fx_rates", "source_system": "erp", "file": SimpleUploadedFile("fx.csv", content, "text/csv")})
+    assert ok.status_code == 200 and ok.context["result"].ok
+    assert not FxRate.objects.exists()  # a preview
