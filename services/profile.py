@@ -225,9 +225,15 @@ def _product_names(codes) -> dict[str, str]:
 def tags_for(enterprise) -> list[Tag]:
     """The enterprise's stored tags, translated (2 queries: the profile, the products they name); []
     before the first refresh."""
+    return profile_tags(enterprise)[0]
+
+
+def profile_tags(enterprise) -> tuple[list[Tag], dt.datetime | None]:
+    """The tags (as `tags_for`) and when the profile was last refreshed (None: never); 2 queries."""
     pk = getattr(enterprise, "pk", enterprise)
-    codes = ClientProfile.objects.filter(enterprise_id=pk).values_list("tags", flat=True).first() or []
-    return label_tags(codes, _product_names(codes))
+    row = ClientProfile.objects.filter(enterprise_id=pk).values_list("tags", "refreshed_at").first()
+    codes, refreshed = row if row else ([], None)
+    return label_tags(codes or [], _product_names(codes or [])), refreshed
 
 
 def profile_for(enterprise) -> ClientProfile | None:

@@ -106,8 +106,10 @@ def group_section(user, group) -> dict:
 def enterprise_section(user, enterprise) -> dict:
     """What the enterprise page shows: tags, holdings, open needs, contribution."""
     figures = contribution.for_enterprise(enterprise)
+    tags, refreshed = profile.profile_tags(enterprise.pk)
     return {
-        "tags": profile.tags_for(enterprise.pk),
+        "tags": tags,
+        "profile_refreshed": refreshed,
         "holdings": holdings_for(user, enterprise),
         "needs": list(_open_needs(user).filter(enterprise=enterprise).order_by("-value", "-score", "pk")
                       [:ENTERPRISE_NEEDS_ROWS]),

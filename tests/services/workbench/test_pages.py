@@ -72,6 +72,7 @@ def test_enterprise_page_shows_tags_holdings_and_contribution(bank, client_as):
     core = bank.group_gy.core_enterprise
     html = client_as(bank.rm_gy1).get(reverse("clients:enterprise_detail", args=[core.pk])).content.decode()
     assert 'data-tag="family:cash_management"' in html and 'id="holdings"' in html
+    assert "Profile refreshed: " in html
     assert 'id="contribution-table"' in html
 
 
