@@ -103,7 +103,7 @@ def test_inline_status_change_from_the_workbench_row(bank, client_as, needs):
 def test_risk_officer_reads_needs_on_the_group_page_without_buttons(bank, client_as, needs):
     html = client_as(bank.risk_gy).get(reverse("clients:group_detail", args=[bank.group_gy.pk])).content.decode()
     assert f'id="need-{needs["rf"].pk}"' in html and 'class="need-contacted"' not in html
-    assert 'id="refresh-needs-form"' not in html
+    assert 'id="refresh-needs-form"' in html  # reading roles may refresh (it writes no client data)
 
 
 def test_rm_group_page_lists_the_groups_open_needs_and_the_refresh_button(bank, client_as, needs):
@@ -140,3 +140,16 @@ def test_workbench_queries_do_not_grow_with_the_needs(bank, client_as, needs):
     head = client_as(bank.head_gy)
     count_queries(head, urls["home"], label="warm-up")
     assert count_queries(head, urls["home"], label="branch head landing") == 11  # 9 + needs by product 2
+
+
+def test_the_refresh_button_records_a_run_the_group_page_shows(bank, client_as, needs,
+                                                                django_capture_on_commit_callbacks):
+    rm = client_as(bank.rm_gy1)
+    url = reverse("clients:group_detail", args=[bank.group_gy.pk])
+    assert "Not refreshed yet" in rm.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox hands the task over after the commit
+        answer = rm.post(reverse("services:group_refresh_needs", args=[bank.group_gy.pk]))
+    assert answer.status_code == 302 and answer["Location"] == url
+    html = rm.get(url).content.decode()
+    assert "Last refreshed: " in html and "(Succeeded)" in html
+    assert client_as(bank.rm_zy1).post(reverse("services:group_refresh_needs", args=[bank.group_gy.pk])).status_code == 404
