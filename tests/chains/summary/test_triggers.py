@@ -146,6 +146,11 @@ def test_rebuild_command_prints_rows_and_time(bank, codes):
     call_command("flows_summary_rebuild", stdout=out)
     assert "2 rows" in out.getvalue()
     assert FlowSummary.objects.count() == 2
+    call_command("flows_summary_rebuild", "--triggers", stdout=out)
+    assert "triggers reinstalled" in out.getvalue()
+    test_triggers_are_installed()
+    run(csv_bytes([flow_row(a, b, "M3")]))
+    assert_matches_rebuild()
 
 
 @pytest.mark.django_db(transaction=True)
