@@ -23,8 +23,14 @@ therefore keeps the summary right in its own transaction without knowing about i
 
 The SQL comes from this module (`trigger_sql`, `_AGG`) and the CNY rule from `core.fx.cny_sql`: the
 migration installs what this module generates, so triggers and `rebuild()` give identical rows (a test
-compares them row by row). If `core.fx.cny_sql` changes, add a migration that reinstalls the triggers
-(`install_triggers`) and run `flows_summary_rebuild`.
+compares them row by row). If this SQL or `core.fx.cny_sql` changes, add a migration that reinstalls
+the triggers (`install_triggers`), or run `manage.py flows_summary_rebuild --triggers`, which reinstalls
+them and rebuilds the table.
+
+Locking: inserts only add (commutative upserts in key order); updates, deletes, `rebuild()` and
+`reconvert()` lock the summary against concurrent writers. A transaction that inserts flows and then
+updates or deletes flows, run twice concurrently, can deadlock (PostgreSQL then aborts one); no writer
+in the code does that.
 
 How to read it
 --------------
