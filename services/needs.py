@@ -188,94 +188,108 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
            now=None) -> dict:
     """Write one rule's candidates for one chunk (see the module docstring). `where` is the SQL condition
     (on column `enterprise_id`) of the enterprises the rule looked at: needs of theirs it did not find
-    lapse. Returns counts: raised, updated (figures changed), re_raised, lapsed."""
+    lapse. Returns counts: raised, updated (figures changed), re_raised, lapsed.
+
+    One read of the rule's needs in the chunk (an index range), compared here; then only what differs
+    is written: new needs in one INSERT, changed ones in one UPDATE, lapsed ones in one UPDATE."""
     from services.rules import en, zh
 
     table = Need._meta.db_table
     now = now or timezone.now()
-    cols = {"e": [], "g": [], "s": [], "v": [], "b": [], "f": [], "z": [], "n": []}
-    for c in candidates:
-        cols["e"].append(c.enterprise_id)
-        cols["g"].append(c.group_id)
-        cols["s"].append(c.score)
-        cols["v"].append(c.value)
-        cols["b"].append(c.basis)
-        cols["f"].append(json.dumps(c.figures, sort_keys=True, default=str))
-        cols["z"].append(c.evidence)
-        cols["n"].append(c.evidence_en)
     counts = {"raised": 0, "updated": 0, "re_raised": 0, "lapsed": 0}
-    source = ("SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::numeric[], %s::numeric[], "
-              "%s::jsonb[], %s::text[], %s::text[]) AS c(e, g, s, v, b, f, z, n)")
-    arrays = [cols["e"], cols["g"], cols["s"], cols["v"], cols["b"], cols["f"], cols["z"], cols["n"]]
     cond, cond_params = where
     with connection.cursor() as cursor:
-        if candidates:
+        cursor.execute(
+            f"""SELECT id, enterprise_id, status, dismissed_basis, group_id, score, value, basis, figures::text,
+                       evidence, evidence_en, is_current
+                FROM {table} WHERE rule = %s AND product_id = %s AND {cond}""",
+            [rule_code, product_id, *cond_params],
+        )
+        existing = {row[1]: row for row in cursor.fetchall()}
+        new, changed, again = [], [], []
+        found = set()
+        for c in candidates:
+            figures = json.dumps(c.figures, sort_keys=True, default=str)
+            row = existing.get(c.enterprise_id)
+            found.add(c.enterprise_id)
+            if row is None:
+                new.append((c, figures))
+                continue
+            pk, _e, status, dismissed_basis = row[:4]
+            if status in OPEN_STATUSES and dismissed_basis is None:
+                stored = (row[4], row[5], row[6], row[7], json.dumps(json.loads(row[8]), sort_keys=True), row[9],
+                          row[10], row[11])
+                if stored != (c.group_id, c.score, c.value, c.basis, figures, c.evidence, c.evidence_en, True):
+                    changed.append((pk, c, figures))
+            elif dismissed_basis is not None and (
+                    status in OPEN_STATUSES
+                    or (status == NeedStatus.DISMISSED and c.basis >= dismissed_basis * factor)):
+                again.append((pk, c, figures))
+        if new:
             cursor.execute(
                 f"""INSERT INTO {table} (enterprise_id, group_id, product_id, rule, score, value, basis, figures,
                         evidence, evidence_en, status, status_reason, is_current, created_at, refreshed_at)
-                    SELECT c.e, c.g, %s, %s, c.s, c.v, c.b, c.f, c.z, c.n, 'new', '', TRUE, %s, %s FROM ({source}) c
-                    ON CONFLICT (enterprise_id, product_id, rule) WHERE NOT (rule = '{MANUAL_RULE}')
-                    DO UPDATE SET group_id = EXCLUDED.group_id, score = EXCLUDED.score, value = EXCLUDED.value,
-                        basis = EXCLUDED.basis, figures = EXCLUDED.figures, evidence = EXCLUDED.evidence,
-                        evidence_en = EXCLUDED.evidence_en, is_current = TRUE, refreshed_at = EXCLUDED.refreshed_at
-                    WHERE {table}.status IN ('new', 'contacted') AND {table}.dismissed_basis IS NULL
-                      AND ({table}.group_id, {table}.score, {table}.value, {table}.basis, {table}.figures,
-                           {table}.evidence, {table}.evidence_en, {table}.is_current)
-                          IS DISTINCT FROM (EXCLUDED.group_id, EXCLUDED.score, EXCLUDED.value, EXCLUDED.basis,
-                           EXCLUDED.figures, EXCLUDED.evidence, EXCLUDED.evidence_en, TRUE)
-                    RETURNING (xmax = 0)""",
-                [product_id, rule_code, now, now, *arrays],
+                    SELECT c.e, c.g, %s, %s, c.s, c.v, c.b, c.f, c.z, c.n, 'new', '', TRUE, %s, %s
+                    FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::numeric[], %s::numeric[], %s::jsonb[],
+                                %s::text[], %s::text[]) AS c(e, g, s, v, b, f, z, n)
+                    ON CONFLICT (enterprise_id, product_id, rule) WHERE NOT (rule = '{MANUAL_RULE}') DO NOTHING""",
+                [product_id, rule_code, now, now, *_arrays([(c, f) for c, f in new])],
             )
-            for (inserted,) in cursor.fetchall():
-                counts["raised" if inserted else "updated"] += 1
-            # Dismissed needs whose basis reached the factor: new again, saying why; needs raised again
-            # earlier keep saying it (their dismissed_basis stays as the marker).
+            counts["raised"] = cursor.rowcount
+        if changed:
             cursor.execute(
-                f"""SELECT n.id, n.status FROM {table} n JOIN ({source}) c
-                      ON n.enterprise_id = c.e AND n.product_id = %s AND n.rule = %s
-                    WHERE n.dismissed_basis IS NOT NULL AND (
-                        (n.status = 'dismissed' AND c.b >= n.dismissed_basis * %s)
-                        OR n.status IN ('new', 'contacted'))""",
-                [*arrays, product_id, rule_code, factor],
+                f"""UPDATE {table} n SET group_id = c.g, score = c.s, value = c.v, basis = c.b, figures = c.f,
+                        evidence = c.z, evidence_en = c.n, is_current = TRUE, refreshed_at = %s
+                    FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::numeric[], %s::numeric[], %s::jsonb[],
+                                %s::text[], %s::text[]) AS c(id, g, s, v, b, f, z, n)
+                    WHERE n.id = c.id AND n.status IN ('new', 'contacted')""",
+                [now, [pk for pk, _c, _f in changed], *_arrays([(c, f) for _pk, c, f in changed])[1:]],
             )
-            again = cursor.fetchall()
-            if again:
-                counts["re_raised"] = _re_raise(again, cols, now, zh, en)
-                counts["updated"] += len(again) - counts["re_raised"]
-        # Needs of the looked-at enterprises the rule did not find this time (NOT IN a subquery: hashed,
-        # not the array scanned once per row).
-        cursor.execute(
-            f"""UPDATE {table} SET is_current = FALSE
-                WHERE rule = %s AND product_id = %s AND is_current AND status IN ('new', 'contacted')
-                  AND {cond}
-                  AND enterprise_id NOT IN (SELECT unnest(%s::bigint[]))""",
-            [rule_code, product_id, *cond_params, cols["e"]],
-        )
-        counts["lapsed"] = cursor.rowcount
+            counts["updated"] = cursor.rowcount
+        if again:
+            counts["re_raised"] = _re_raise(again, now, zh, en)
+            counts["updated"] += len(again) - counts["re_raised"]
+        lapsed = [row[0] for e, row in existing.items()
+                  if e not in found and row[11] and row[2] in OPEN_STATUSES]
+        if lapsed:
+            cursor.execute(f"UPDATE {table} SET is_current = FALSE WHERE id = ANY(%s)", [lapsed])
+            counts["lapsed"] = cursor.rowcount
     return counts
 
 
-def _re_raise(rows, cols, now, zh, en) -> int:
+OPEN_STATUSES = (NeedStatus.NEW, NeedStatus.CONTACTED)
+
+
+def _arrays(pairs) -> list[list]:
+    """Column arrays (enterprise, group, score, value, basis, figures, evidence zh, en) of candidates."""
+    return [[c.enterprise_id for c, _f in pairs], [c.group_id for c, _f in pairs], [c.score for c, _f in pairs],
+            [c.value for c, _f in pairs], [c.basis for c, _f in pairs], [f for _c, f in pairs],
+            [c.evidence for c, _f in pairs], [c.evidence_en for c, _f in pairs]]
+
+
+def _re_raise(rows, now, zh, en) -> int:
     """Rewrite needs raised again (or to be): the rule's figures, with the evidence saying how it grew.
     Dismissed ones become new (a history row records it); the others are updated in place. Returns how
     many were raised again now."""
-    index = {e: i for i, e in enumerate(cols["e"])}
+    by_pk = {pk: (c, figures) for pk, c, figures in rows}
     raised = 0
-    for need in Need.objects.filter(pk__in=[r[0] for r in rows]):
-        i = index[need.enterprise_id]
+    for need in Need.objects.filter(pk__in=list(by_pk)):
+        c, figures = by_pk[need.pk]
         fields = {
-            "group_id": cols["g"][i], "score": cols["s"][i], "value": cols["v"][i], "basis": cols["b"][i],
-            "figures": json.loads(cols["f"][i]), "is_current": True, "refreshed_at": now,
-            "evidence": f"再次提示：依据由{zh(need.dismissed_basis)}增至{zh(cols['b'][i])}；{cols['z'][i]}",
+            "group_id": c.group_id, "score": c.score, "value": c.value, "basis": c.basis,
+            "figures": json.loads(figures), "is_current": True,
+            "evidence": f"再次提示：依据由{zh(need.dismissed_basis)}增至{zh(c.basis)}；{c.evidence}",
             "evidence_en": f"raised again: the evidence grew from {en(need.dismissed_basis)} to "
-                           f"{en(cols['b'][i])}; {cols['n'][i]}",
+                           f"{en(c.basis)}; {c.evidence_en}",
         }
         if need.status != NeedStatus.DISMISSED:
-            Need.objects.filter(pk=need.pk).update(**fields)
+            if any(getattr(need, k) != v for k, v in fields.items()):
+                Need.objects.filter(pk=need.pk).update(refreshed_at=now, **fields)
             continue
         _baseline(need)
         for name, value in fields.items():
             setattr(need, name, value)
+        need.refreshed_at = now
         need.status, need.status_reason = NeedStatus.NEW, ""
         need.status_changed_at, need.status_changed_by = now, None
         set_history_user(need, None, "raised again")
