@@ -94,7 +94,8 @@ def refresh(enterprise_ids: list[int] | None = None, *, as_of: dt.date | None = 
             for rule, params in active:
                 candidates = _best_per_enterprise(rule.evaluate(scope, params))
                 counts = need_service.upsert(rule.code, products[rule.product], candidates,
-                                             where=scope.where("enterprise_id"), factor=factor, now=now)
+                                             where=scope.where("enterprise_id"), factor=factor, now=now,
+                                             ids=scope.ids)
                 for key in COUNT_KEYS:
                     totals[key] += counts[key]
                     per_rule[rule.code][key] += counts[key]

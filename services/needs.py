@@ -185,10 +185,11 @@ def need_record(user, *, enterprise, product, score, value, evidence, group=None
 
 
 def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[str, list], factor: Decimal,
-           now=None) -> dict:
+           now=None, ids: list[int] | None = None) -> dict:
     """Write one rule's candidates for one chunk (see the module docstring). `where` is the SQL condition
     (on column `enterprise_id`) of the enterprises the rule looked at: needs of theirs it did not find
-    lapse. Returns counts: raised, updated (figures changed), re_raised, lapsed.
+    lapse (`ids`, when given, are those enterprises: read by index probes). Returns counts: raised,
+    updated (figures changed), re_raised, lapsed.
 
     One read of the rule's needs in the chunk (an index range), compared here; then only what differs
     is written: new needs in one INSERT, changed ones in one UPDATE, lapsed ones in one UPDATE."""
@@ -199,12 +200,15 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
     counts = {"raised": 0, "updated": 0, "re_raised": 0, "lapsed": 0}
     cond, cond_params = where
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT id, enterprise_id, status, dismissed_basis, group_id, score, value, basis, figures::text,
-                       evidence, evidence_en, is_current
-                FROM {table} WHERE rule = %s AND product_id = %s AND {cond}""",
-            [rule_code, product_id, *cond_params],
-        )
+        columns = ("id, enterprise_id, status, dismissed_basis, group_id, score, value, basis, figures::text, "
+                   "evidence, evidence_en, is_current")
+        if ids is not None:
+            cursor.execute(f"""SELECT {columns} FROM unnest(%s::bigint[]) AS ids(e)
+                               JOIN {table} ON enterprise_id = ids.e AND product_id = %s AND rule = %s""",
+                           [list(ids), product_id, rule_code])
+        else:
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE rule = %s AND product_id = %s AND {cond}",
+                           [rule_code, product_id, *cond_params])
         existing = {row[1]: row for row in cursor.fetchall()}
         new, changed, again = [], [], []
         found = set()
