@@ -171,3 +171,12 @@ def test_status_page_queries_do_not_depend_on_the_row(bank, client_as):
     with CaptureQueriesContext(connection) as ctx:
         client.post(f"/services/needs/{need.pk}/status/", {"status": "contacted"}, **HX)
     assert len(ctx.captured_queries) < 40
+
+
+def test_the_pages_in_chinese(bank, client_as):
+    _raise(bank)
+    client = client_as(bank.hq)
+    for url in ("/services/needs/", "/services/rules/", "/services/needs/new/"):
+        assert client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200, url
+    html = client.get("/services/needs/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "对核心企业未付发票：250.00万元；近180天平均开票至付款天数：69天" in html
