@@ -91,11 +91,15 @@ def refresh(enterprise_ids: list[int] | None = None, *, as_of: dt.date | None = 
         chunks += 1
         looked_at += size or 0
         with transaction.atomic():
+            # An incremental chunk: its enterprises' needs of every rule in one read.
+            existing = need_service.read_existing(scope.ids) if scope.ids is not None else None
             for rule, params in active:
                 candidates = _best_per_enterprise(rule.evaluate(scope, params))
+                key = (rule.code, products[rule.product])
                 counts = need_service.upsert(rule.code, products[rule.product], candidates,
                                              where=scope.where("enterprise_id"), factor=factor, now=now,
-                                             ids=scope.ids)
+                                             ids=scope.ids,
+                                             existing=None if existing is None else existing.get(key, {}))
                 for key in COUNT_KEYS:
                     totals[key] += counts[key]
                     per_rule[rule.code][key] += counts[key]

@@ -185,10 +185,11 @@ def need_record(user, *, enterprise, product, score, value, evidence, group=None
 
 
 def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[str, list], factor: Decimal,
-           now=None, ids: list[int] | None = None) -> dict:
+           now=None, ids: list[int] | None = None, existing: dict | None = None) -> dict:
     """Write one rule's candidates for one chunk (see the module docstring). `where` is the SQL condition
     (on column `enterprise_id`) of the enterprises the rule looked at: needs of theirs it did not find
-    lapse (`ids`, when given, are those enterprises: read by index probes). Returns counts: raised,
+    lapse (`ids`, when given, are those enterprises: read by index probes; `existing`, when given, is
+    what `read_existing` found for this rule, so several rules share one read). Returns counts: raised,
     updated (figures changed), re_raised, lapsed.
 
     One read of the rule's needs in the chunk (an index range), compared here; then only what differs
@@ -200,16 +201,12 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
     counts = {"raised": 0, "updated": 0, "re_raised": 0, "lapsed": 0}
     cond, cond_params = where
     with connection.cursor() as cursor:
-        columns = ("id, enterprise_id, status, dismissed_basis, group_id, score, value, basis, figures::text, "
-                   "evidence, evidence_en, is_current")
-        if ids is not None:
-            cursor.execute(f"""SELECT {columns} FROM unnest(%s::bigint[]) AS ids(e)
-                               JOIN {table} ON enterprise_id = ids.e AND product_id = %s AND rule = %s""",
-                           [list(ids), product_id, rule_code])
-        else:
-            cursor.execute(f"SELECT {columns} FROM {table} WHERE rule = %s AND product_id = %s AND {cond}",
+        if existing is None and ids is not None:
+            existing = read_existing(ids).get((rule_code, product_id), {})
+        elif existing is None:
+            cursor.execute(f"SELECT {_COLUMNS} FROM {table} WHERE rule = %s AND product_id = %s AND {cond}",
                            [rule_code, product_id, *cond_params])
-        existing = {row[1]: row for row in cursor.fetchall()}
+            existing = {row[1]: row for row in cursor.fetchall()}
         new, changed, again = [], [], []
         found = set()
         for c in candidates:
@@ -262,6 +259,21 @@ def upsert(rule_code: str, product_id: int, candidates: list, *, where: tuple[st
 
 
 OPEN_STATUSES = (NeedStatus.NEW, NeedStatus.CONTACTED)
+_COLUMNS = ("id, enterprise_id, status, dismissed_basis, group_id, score, value, basis, figures::text, evidence, "
+            "evidence_en, is_current")
+
+
+def read_existing(ids) -> dict:
+    """The engine's needs of these enterprises, every rule at once (index probes):
+    {(rule, product id): {enterprise id: row}}."""
+    table = Need._meta.db_table
+    out: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT rule, product_id, {_COLUMNS} FROM unnest(%s::bigint[]) AS ids(e)
+                           JOIN {table} ON enterprise_id = ids.e WHERE rule <> %s""", [list(ids), MANUAL_RULE])
+        for row in cursor.fetchall():
+            out.setdefault((row[0], row[1]), {})[row[3]] = row[2:]
+    return out
 
 
 def _arrays(pairs) -> list[list]:
