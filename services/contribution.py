@@ -15,9 +15,10 @@ The method (stated on every page that shows the figures, see `method()`), with t
   its contracted amount) in CNY at the month's last rate x the product's annual margin / 12;
 - a month not yet over counts its share of the month (days so far / days in the month).
 
-`refresh(enterprise_ids)` rewrites the rows of the last `months` months of those enterprises (all
-when None) in chunks, one INSERT ... SELECT per chunk: same input, same rows. PostgreSQL only (the
-SQL uses generate_series and window functions); elsewhere it writes nothing and returns 0.
+`refresh(enterprise_ids)` recomputes the rows of the last `months` months of those enterprises (all
+when None) in chunks, one statement per chunk (upsert of what changed, delete of what is no longer
+backed by data): same input, same rows. PostgreSQL only (the
+SQL uses window functions and data-modifying CTEs); elsewhere it writes nothing and returns 0.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def first_month(today: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def month_starts(start: dt.date, today: dt.date) -> list[dt.date]:
+    """The first days of the months from `start`'s to today's."""
+    months, index = [], start.year * 12 + start.month - 1
+    while (index // 12, index % 12 + 1) <= (today.year, today.month):
+        months.append(dt.date(index // 12, index % 12 + 1, 1))
+        index += 1
+    return months
+
+
 def _sql() -> str:
     acc = BankAccount._meta.db_table
     bal = AccountBalance._meta.db_table
@@ -62,7 +72,9 @@ def _sql() -> str:
                (g + interval '1 month')::date AS next_month,
                ((g + interval '1 month')::date - g::date) AS month_days,
                (LEAST((g + interval '1 month')::date, %(today)s::date + 1) - g::date) AS days_so_far
-        FROM generate_series(%(start)s::date, %(today)s::date, interval '1 month') AS g
+        -- The months as an array, not generate_series: the planner then knows there are `months` of
+        -- them (it assumes 1,000 rows of a set-returning function and sizes every join and hash by it).
+        FROM unnest(%(months)s::date[]) AS g
     ),
     spans AS (
         SELECT a.enterprise_id,
@@ -111,24 +123,45 @@ def _sql() -> str:
         FROM keys k
         LEFT JOIN balances b ON b.enterprise_id = k.enterprise_id AND b.month = k.month
         LEFT JOIN fees f ON f.enterprise_id = k.enterprise_id AND f.month = k.month
+    ),
+    kept AS (
+        SELECT * FROM figures
+        WHERE deposit_income <> 0 OR loan_income <> 0 OR fee_income <> 0 OR avg_deposits <> 0 OR avg_loans <> 0
+    ),
+    -- Only what changed is written: a re-run over the same data writes nothing.
+    written AS (
+        INSERT INTO {out} AS o (enterprise_id, month, deposit_income, loan_income, fee_income, avg_deposits, avg_loans)
+        SELECT enterprise_id, month, deposit_income, loan_income, fee_income, avg_deposits, avg_loans FROM kept
+        ON CONFLICT (enterprise_id, month) DO UPDATE SET
+            deposit_income = EXCLUDED.deposit_income, loan_income = EXCLUDED.loan_income,
+            fee_income = EXCLUDED.fee_income, avg_deposits = EXCLUDED.avg_deposits, avg_loans = EXCLUDED.avg_loans
+        WHERE (o.deposit_income, o.loan_income, o.fee_income, o.avg_deposits, o.avg_loans)
+              IS DISTINCT FROM (EXCLUDED.deposit_income, EXCLUDED.loan_income, EXCLUDED.fee_income,
+                                EXCLUDED.avg_deposits, EXCLUDED.avg_loans)
+        RETURNING 1
+    ),
+    gone AS (
+        DELETE FROM {out} o
+        WHERE o.enterprise_id = ANY(%(ids)s) AND o.month >= %(start)s
+          AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.enterprise_id = o.enterprise_id AND k.month = o.month)
+        RETURNING 1
     )
-    INSERT INTO {out} (enterprise_id, month, deposit_income, loan_income, fee_income, avg_deposits, avg_loans)
-    SELECT enterprise_id, month, deposit_income, loan_income, fee_income, avg_deposits, avg_loans
-    FROM figures
-    WHERE deposit_income <> 0 OR loan_income <> 0 OR fee_income <> 0 OR avg_deposits <> 0 OR avg_loans <> 0
+    SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(*) FROM gone)
     """
 
 
 def refresh(enterprise_ids: list[int] | None = None, *, today: dt.date | None = None) -> int:
     """Recompute the monthly contribution of these enterprises (all when None) for the months the
-    settings show; returns the number of rows written. Each chunk is its own transaction."""
+    settings show; returns the number of rows written (new or changed: a re-run over the same data
+    writes none). Rows of those months no longer backed by data are deleted. Each chunk is its own
+    transaction."""
     if connection.vendor != "postgresql":
         return 0
     today = today or timezone.localdate()
     settings = ContributionSettings.current()
     start = first_month(today, settings.months)
-    params = {"today": today, "start": start, "deposit_spread": settings.deposit_spread_pct,
-              "loan_spread": settings.loan_spread_pct}
+    params = {"today": today, "start": start, "months": month_starts(start, today),
+              "deposit_spread": settings.deposit_spread_pct, "loan_spread": settings.loan_spread_pct}
     if enterprise_ids is None:
         ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
     else:
@@ -138,10 +171,9 @@ def refresh(enterprise_ids: list[int] | None = None, *, today: dt.date | None = 
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {ContributionMonth._meta.db_table} "
-                           "WHERE enterprise_id = ANY(%(ids)s) AND month >= %(start)s", {"ids": chunk, "start": start})
             cursor.execute(sql, {**params, "ids": chunk})
-            written += cursor.rowcount
+            changed, _gone = cursor.fetchone()
+            written += changed
             from services.profile import update_value_tiers
 
             update_value_tiers(chunk, today=today, cursor=cursor)

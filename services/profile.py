@@ -169,6 +169,10 @@ def update_value_tiers(enterprise_ids: list[int], *, today: dt.date | None = Non
                              WHERE x NOT LIKE 'tier:%%'), '[]'::jsonb)
                    || CASE WHEN tiers.tier <> '' THEN jsonb_build_array('tier:' || tiers.tier) ELSE '[]'::jsonb END
         FROM tiers WHERE tiers.eid = p.enterprise_id
+          AND (p.value_tier <> tiers.tier
+               OR NOT p.tags @> CASE WHEN tiers.tier <> '' THEN jsonb_build_array('tier:' || tiers.tier)
+                                     ELSE '[]'::jsonb END
+               OR (tiers.tier = '' AND p.tags::text LIKE '%%"tier:%%'))
     """
     params = {"ids": list(enterprise_ids), "year_start": _months_ago(today, 12)}
     if cursor is not None:

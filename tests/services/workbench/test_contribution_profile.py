@@ -86,7 +86,7 @@ def test_refresh_is_idempotent_and_follows_the_settings(core):
     contribution.refresh([core.pk], today=TODAY)
     first = list(ContributionMonth.objects.filter(enterprise=core).order_by("month").values())
     assert len(first) == 12
-    contribution.refresh(None, today=TODAY)
+    assert contribution.refresh(None, today=TODAY) == 0  # nothing changed: nothing written
     again = list(ContributionMonth.objects.filter(enterprise=core).order_by("month").values())
     assert [{k: v for k, v in r.items() if k != "id"} for r in first] == \
         [{k: v for k, v in r.items() if k != "id"} for r in again]
@@ -167,3 +167,16 @@ def test_refresh_of_unknown_or_no_ids(bank):
     assert profile.refresh([]) == 0 and contribution.refresh([]) == 0
     assert profile.refresh([987654321]) == 0  # no such enterprise: nothing written
     assert contribution.refresh([987654321]) == 0
+
+
+def test_rows_no_longer_backed_by_data_are_removed_and_changes_rewritten(core):
+    dep = account(core, "demand")
+    first = AccountBalance.objects.create(account=dep, date=dt.date(2026, 1, 1), balance=Decimal("1200000"))
+    assert contribution.refresh([core.pk], today=TODAY) == 3
+    first.balance = Decimal("2400000")
+    first.save()
+    assert contribution.refresh([core.pk], today=TODAY) == 3  # every month changed
+    assert rows(core)[dt.date(2026, 2, 1)].deposit_income == Decimal("2400.00")
+    first.delete()
+    assert contribution.refresh([core.pk], today=TODAY) == 0
+    assert not ContributionMonth.objects.filter(enterprise=core).exists()
