@@ -49,6 +49,23 @@ def first_month(today: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def id_chunks(enterprise_ids, size: int):
+    """The given enterprise ids in sorted chunks of `size`; all enterprises when None, read a chunk at
+    a time (keyset pagination), so memory stays flat however many there are."""
+    if enterprise_ids is not None:
+        ids = sorted({int(i) for i in enterprise_ids})
+        for i in range(0, len(ids), size):
+            yield ids[i:i + size]
+        return
+    last = 0
+    while True:
+        chunk = list(Enterprise.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
 def month_starts(start: dt.date, today: dt.date) -> list[dt.date]:
     """The first days of the months from `start`'s to today's."""
     months, index = [], start.year * 12 + start.month - 1
@@ -162,14 +179,9 @@ def refresh(enterprise_ids: list[int] | None = None, *, today: dt.date | None = 
     start = first_month(today, settings.months)
     params = {"today": today, "start": start, "months": month_starts(start, today),
               "deposit_spread": settings.deposit_spread_pct, "loan_spread": settings.loan_spread_pct}
-    if enterprise_ids is None:
-        ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
-    else:
-        ids = sorted({int(i) for i in enterprise_ids})
     sql = _sql()
     written = 0
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
+    for chunk in id_chunks(enterprise_ids, CHUNK):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, {**params, "ids": chunk})
             changed, _gone = cursor.fetchone()

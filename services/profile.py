@@ -130,20 +130,18 @@ def _sql() -> str:
 def refresh(enterprise_ids: list[int] | None = None, *, today: dt.date | None = None) -> int:
     """Recompute the profiles of these enterprises (all when None); returns how many were written.
     Each chunk is its own transaction; the same data gives the same tags."""
+    from services.contribution import id_chunks
+
     if connection.vendor != "postgresql":
         return 0
     today = today or timezone.localdate()
-    if enterprise_ids is None:
-        ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
-    else:
-        ids = sorted({int(i) for i in enterprise_ids})
     params = {"today": today, "active_since": today - dt.timedelta(days=ACTIVE_DAYS),
               "year_start": _months_ago(today, 12), "now": timezone.now()}
     sql = _sql()
     written = 0
-    for i in range(0, len(ids), CHUNK):
+    for chunk in id_chunks(enterprise_ids, CHUNK):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "ids": ids[i:i + CHUNK]})
+            cursor.execute(sql, {**params, "ids": chunk})
             written += cursor.rowcount
     return written
 
