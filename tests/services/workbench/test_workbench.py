@@ -153,3 +153,13 @@ def test_the_refresh_button_records_a_run_the_group_page_shows(bank, client_as, 
     html = rm.get(url).content.decode()
     assert "Last refreshed: " in html and "(Succeeded)" in html
     assert client_as(bank.rm_zy1).post(reverse("services:group_refresh_needs", args=[bank.group_gy.pk])).status_code == 404
+
+
+def test_workbench_list_needs_a_login_and_shows_nothing_without_a_role(bank, client_as, needs):
+    from django.test import Client
+
+    url = reverse("services:workbench_needs")
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    html = workbench(client_as(bank.outsider)).content.decode()
+    assert "need-row" not in html and 'id="needs-empty"' in html
