@@ -43,6 +43,7 @@ OBJECTS = {
     "circle-members": "circles.CircleMember", "control-links": "clients.ControlLink",
     "financial-statements": "clients.FinancialStatement", "flows": "chains.Flow", "group-clients": "clients.GroupClient",
     "guarantees": "circles.Guarantee", "interactions": "clients.Interaction", "persons": "clients.Person",
+    "holdings": "services.Holding", "needs": "services.Need", "job-runs": "core.JobRun", "fx-rates": "core.FxRate",
 }
 IDS_SCRIPT = """
 import json

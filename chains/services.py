@@ -18,6 +18,7 @@ from chains.selectors import default_period
 from chains.sql import MEMBERS_CTE, TABLES, params
 from circles.models import CircleRole, CircleSource
 from clients.models import Enterprise, GroupClient, GroupMembership
+from core.fx import cny_sql
 from core.history import save_with_history, set_history_user
 from core.permissions import ensure_can_edit_clients
 from staff.scope import scope_for
@@ -298,7 +299,10 @@ def chain_link_delete(*, user, link: ChainLink) -> None:
 # is (declared, confirmed and dismissed ones: a dismissed pair is never revived), except a link still
 # awaiting review, whose figures are refreshed. Choice values are named parameters (chains.sql.CHOICES),
 # table names come from the models (chains.sql.TABLES).
-_PAYMENTS = """SELECT f.payee_id AS supplier_id, f.payer_id AS buyer_id, f.amount, f.value_date FROM {flow} f
+# Volumes in CNY equivalent (core.fx: each payment at its value date's rate; one without a rate adds
+# nothing to the volume but still counts as a payment).
+_PAYMENTS = """SELECT f.payee_id AS supplier_id, f.payer_id AS buyer_id,
+    """ + cny_sql("f.amount", "f.currency", "f.value_date") + """ AS amount, f.value_date FROM {flow} f
     WHERE f.kind = %(payment)s AND f.value_date BETWEEN %(start)s AND %(end)s"""
 _CANDIDATES = (
     "WITH " + MEMBERS_CTE + """,

@@ -162,6 +162,17 @@ def build(
     for line in try_these(users):
         say(line)
     say(f"demo scenario ready ({time.monotonic() - mark:.1f} s)")
+    # Needs, client profiles and contribution (issue 9): the nightly job's work, done once now so the
+    # workbench and the group pages have something to show (PostgreSQL only: see services.engine).
+    if connection.vendor == "postgresql":
+        mark = time.monotonic()
+        from services.tasks import refresh_needs_all
+
+        result = refresh_needs_all()
+        say(f"needs analysis: {result.get('raised', 0)} needs raised, {result.get('profiles', 0)} profiles, "
+            f"{result.get('contribution_rows', 0)} monthly contribution rows ({time.monotonic() - mark:.1f} s)")
+    else:
+        say("needs analysis skipped: it needs PostgreSQL (set DATABASE_URL)")
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
     counts = state.writer.counts()
     # Holdings and exchange rates (issue 9) are reported in the log, not in the counts table.

@@ -59,6 +59,11 @@ class Importer:
     kind: str = ""
     label: str = ""
     order: int = 100  # position in the upload page's list of kinds
+
+    @classmethod
+    def offered_to(cls, user) -> bool:
+        """Whether the upload page offers this kind to `user` (the importer still checks on its own)."""
+        return True
     columns: Columns
     # Flows: files name their source system (one head office keeps); rows may name their own.
     needs_source_system: bool = False

@@ -72,7 +72,8 @@ class ImportResult:
     preview: list[list[str]] = field(default_factory=list)
     # Groups whose members or circle the imported rows touch (flows): their chains are re-examined.
     group_ids: list[int] = field(default_factory=list)
-    # Flows: the total of the readable rows in CNY, and the rows in other currencies (not in it).
+    # Flows: the total of the readable rows in CNY equivalent (core.fx), and the rows in currencies
+    # without a rate for their dates (not in it).
     total_amount: Decimal | None = None
     other_currency_rows: int = 0
 

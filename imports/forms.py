@@ -14,6 +14,11 @@ class ImportUploadForm(forms.Form):
     )
     file = forms.FileField(label=_("File (CSV or XLSX)"))
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["kind"].choices = kind_choices(user)
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind")

@@ -12,10 +12,11 @@ from imports.registry import importer_for, kind_choices
 from imports.selectors import names_in_reach
 
 
-def kind_columns() -> list[dict]:
-    """Each kind with its columns' headers in the page's language (the upload page's list)."""
+def kind_columns(user=None) -> list[dict]:
+    """Each kind (offered to the user) with its columns' headers in the page's language (the upload
+    page's list)."""
     out = []
-    for kind, label in kind_choices():
+    for kind, label in kind_choices(user):
         columns = importer_for(kind).columns
         sep = "、" if chinese() else ", "
         out.append({"kind": kind, "label": label,

@@ -52,6 +52,8 @@ def kinds() -> list[str]:
     return [cls.kind for cls in sorted(_importers.values(), key=lambda c: (c.order, c.kind))]
 
 
-def kind_choices() -> list[tuple[str, str]]:
-    """(kind, label) in the order the upload page lists them."""
-    return [(kind, _importers[kind].label) for kind in kinds()]
+def kind_choices(user=None) -> list[tuple[str, str]]:
+    """(kind, label) in the order the upload page lists them; with a user, only the kinds offered to
+    them (exchange rates are head office's)."""
+    return [(kind, _importers[kind].label) for kind in kinds()
+            if user is None or _importers[kind].offered_to(user)]

@@ -57,12 +57,12 @@ class ImportView(ClientEditorRequiredMixin, View):
     def render(self, request, context, status=200):
         """Row errors are content, not an HTTP failure: the answer is 200 so htmx swaps it in."""
         template = template_for(request, self.template_name, self.partial_template_name)
-        context.setdefault("form", ImportUploadForm())
+        context.setdefault("form", ImportUploadForm(user=request.user))
         context["kinds"] = dict(kind_choices())
         context["max_mb"] = max_upload_bytes() / 1e6
         context["kind_label"] = context["kinds"].get(context.get("kind"), "")
         if not is_fragment(request):
-            context["kind_columns"] = kind_columns()
+            context["kind_columns"] = kind_columns(request.user)
         result = context.get("result")
         if result is not None:
             context["result_errors"] = result.errors.sorted()
@@ -74,7 +74,7 @@ class ImportView(ClientEditorRequiredMixin, View):
         return self.render(request, {})
 
     def post(self, request):
-        form = ImportUploadForm(request.POST, request.FILES)
+        form = ImportUploadForm(request.POST, request.FILES, user=request.user)
         if not form.is_valid():
             # htmx swaps only 2xx answers into the page: its fragment lists the form's errors with 200.
             fragment = is_fragment(request)

@@ -312,6 +312,10 @@ class FxRateImporter(FrameImporter):
     kind = "fx_rates"
     label = gettext_lazy("Exchange rates")
     order = 60
+
+    @classmethod
+    def offered_to(cls, user) -> bool:
+        return is_head_office(user)
     columns = Columns(
         required=(
             Column("currency", "币种", type=TEXT, aliases=("币别", "货币", "外币"),

@@ -264,7 +264,7 @@ class Need(models.Model):
         indexes = [
             # The workbench: open needs by value.
             models.Index(fields=["status", "-value"], name="need_status_value"),
-            models.Index(fields=["group", "status"], name="need_group_status"),
+            models.Index(fields=["group", "status", "-value"], name="need_group_status_value"),  # a group's open needs by value
         ]
 
     def __str__(self):
@@ -367,17 +367,17 @@ class AllocationSettings(_Singleton):
     buffer_pct = models.DecimalField(_("liquidity buffer (%)"), **RATE, default=Decimal("10"),
                                      validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
     # Shares of what is left after the liquid part, by horizon (they add up to 100).
-    notice_share_pct = models.DecimalField(_("notice deposits (% of the rest)"), **RATE, default=Decimal("30"),
+    notice_share_pct = models.DecimalField(_("notice deposits (percent of the rest)"), **RATE, default=Decimal("30"),
                                            validators=[MinValueValidator(Decimal("0")),
                                                        MaxValueValidator(Decimal("100"))])
-    time_share_pct = models.DecimalField(_("time deposits (% of the rest)"), **RATE, default=Decimal("30"),
+    time_share_pct = models.DecimalField(_("time deposits (percent of the rest)"), **RATE, default=Decimal("30"),
                                          validators=[MinValueValidator(Decimal("0")),
                                                      MaxValueValidator(Decimal("100"))])
-    structured_share_pct = models.DecimalField(_("structured deposits (% of the rest)"), **RATE,
+    structured_share_pct = models.DecimalField(_("structured deposits (percent of the rest)"), **RATE,
                                                default=Decimal("25"),
                                                validators=[MinValueValidator(Decimal("0")),
                                                            MaxValueValidator(Decimal("100"))])
-    wealth_share_pct = models.DecimalField(_("wealth products (% of the rest)"), **RATE, default=Decimal("15"),
+    wealth_share_pct = models.DecimalField(_("wealth products (percent of the rest)"), **RATE, default=Decimal("15"),
                                            validators=[MinValueValidator(Decimal("0")),
                                                        MaxValueValidator(Decimal("100"))])
     demand_yield_pct = models.DecimalField(_("demand deposit yield (%)"), **RATE, default=Decimal("0.10"))

@@ -33,16 +33,16 @@ from tests.querycount import count_queries
 
 # Pages: name -> (persona, expected queries). Arguments come from the `world` below.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("rm_gy1", 9),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
+    "home": ("rm_gy1", 13),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
     "clients:group_list": ("rm_gy1", 6),
     "clients:group_create": ("rm_gy1", 4),
-    "clients:group_detail": ("rm_gy1", 13),
+    "clients:group_detail": ("rm_gy1", 26),
     "clients:group_edit": ("rm_gy1", 6),
     "clients:group_limit": ("risk_gy", 6),
     "clients:group_transfer": ("rm_gy1", 9),
     "clients:enterprise_list": ("head_gy", 6),
     "clients:enterprise_create": ("rm_gy1", 4),
-    "clients:enterprise_detail": ("rm_gy1", 16),
+    "clients:enterprise_detail": ("rm_gy1", 22),
     "clients:enterprise_edit": ("rm_gy1", 5),
     "clients:enterprise_rating": ("risk_gy", 5),
     "clients:enterprise_transfer": ("rm_gy1", 7),
@@ -75,7 +75,7 @@ PAGES: dict[str, tuple[str, int]] = {
     # A template download: session, user, scope; the first group in reach with its core, one member, the
     # free example credit code.
     "imports:template": ("rm_gy1", 6),
-    "core:job_runs": ("hq", 7),  # with the world's import run on the page
+    "core:job_runs": ("hq", 8),  # with the world's import run on the page
     # API tokens: session, user, scope, the user's tokens, base.html's user.profile; revoke and rotate
     # are POST-only (GET: 405). The audit log: session, user, scope, count, page, user.profile.
     "account_tokens": ("rm_gy1", 5),
@@ -84,11 +84,20 @@ PAGES: dict[str, tuple[str, int]] = {
     "audit:event_list": ("hq", 6),
     # /health/ (no login, never reads the session): SELECT 1, the outbox backlog, the job names (a loose
     # index scan) and the latest run of each job name on record (one query each; names are few, fixed by code).
-    "health": ("rm_gy1", 6),
+    "health": ("rm_gy1", 7),
     # The header search (clients.search): session, user, scope, the matching groups and enterprises (one
     # query each) and, on the results page, how many of each match and base.html's user.profile.
     "search:results": ("rm_gy1", 8),
     "search:suggest": ("rm_gy1", 5),
+    "services:catalogue": ("rm_gy1", 8),
+    "services:workbench_needs": ("rm_gy1", 8),
+    "services:settings_allocation": ("hq", 6),
+    "services:settings_contribution": ("hq", 6),
+    "services:needs": ("rm_gy1", 9),
+    "services:need_create": ("rm_gy1", 6),
+    "services:need_status": ("rm_gy1", 2),  # POST-only (GET: 405)
+    "services:rules": ("hq", 6),
+    "services:group_refresh_needs": ("rm_gy1", 2),
 }
 PUBLIC = {"login", "logout", "set_language"}
 
@@ -107,6 +116,12 @@ ENDPOINTS: dict[str, tuple[str, int, int | None]] = {
     "guarantees": ("rm_gy1", 4, 3),
     "chain-links": ("rm_gy1", 4, 3),
     "flows": ("rm_gy1", 3, 3),
+    "products": ("rm_gy1", 4, 3),
+    "partners": ("rm_gy1", 4, 3),
+    "holdings": ("rm_gy1", 3, 3),
+    "fx-rates": ("rm_gy1", 2, 2),
+    "needs": ("rm_gy1", 4, 3),
+    "job-runs": ("rm_gy1", 4, 3),
 }
 
 
@@ -137,7 +152,20 @@ def _world(bank):
         job="import:flows", user=bank.rm_gy1, status="success", params={"kind": "flows", "file_name": "qc.csv"},
         report={"kind": "flows", "committed": True, "total_rows": 1, "created": 1, "columns": ["payer"],
                 "errors": [[2, "payer", "查询计数"]], "error_total": 1})
+    from core.models import FxRate
+    from services.models import Holding, Partner, Product
+    from services.needs import need_record
+
+    holding = Holding.objects.create(enterprise=core, product=Product.objects.get(code="settlement"),
+                                     since=datetime.date(2025, 1, 1), balance=Decimal("1000"), currency="CNY",
+                                     source_system="qc", external_ref="QC-H1")
+    need = need_record(bank.rm_gy1, enterprise=core.uscc, product="payroll", score=50, value="1000",
+                       evidence="查询计数需求")
+    fx_rate = FxRate.objects.create(currency="USD", date=datetime.date(2026, 1, 5), rate=Decimal("7.1"))
+    refresh_run = JobRun.objects.create(job="refresh_needs", subject=g, status="success")
     return {
+        "holding": holding, "need": need, "fx_rate": fx_rate, "refresh_run": refresh_run,
+        "product": Product.objects.get(code="cash_pool"), "partner": Partner.objects.order_by("pk").first(),
         "other": bank.group_zy.core_enterprise,
         "group": g, "core": core, "link": link, "circle_member": circle_member, "chain_link": chain_link,
         "request": request, "person": person, "account": account, "statement": statement,
@@ -178,6 +206,23 @@ def _grow(bank, w):
         Interaction(enterprise=core, staff=bank.rm_gy1, kind="call", occurred_at=f"2026-10-{d:02d}T09:00:00+08:00",
                     subject=f"电话{d}") for d in range(1, 29))
     assert extra.memberships.count() == 121
+    from core.models import FxRate, JobRun
+    from services.models import Holding, Need, Product
+
+    products = list(Product.objects.exclude(code="payroll").order_by("code"))
+    members = [core, *subsidiaries]
+    Holding.objects.bulk_create(
+        Holding(enterprise=e, product=products[i % len(products)], since=datetime.date(2025, 1, 1), balance=Decimal(i),
+                currency="USD" if i % 3 else "CNY", source_system="qc", external_ref=f"QC-H{i + 10}")
+        for i, e in enumerate(members * 2))
+    Need.objects.bulk_create(
+        Need(enterprise=e, group=g, product=products[i % len(products)], rule=f"rule{i % 5}", score=i % 100,
+             value=Decimal(1000 + i), evidence=f"依据{i}", basis=Decimal(i))
+        for i, e in enumerate(members))
+    FxRate.objects.bulk_create(FxRate(currency="USD", date=datetime.date(2025, 1, 1) + datetime.timedelta(days=d),
+                                      rate=Decimal("7.2")) for d in range(300))
+    JobRun.objects.bulk_create(JobRun(job="refresh_needs", subject_type_id=w["refresh_run"].subject_type_id,
+                                      subject_id=g.pk, status="success") for _ in range(30))
     ChangeRequest.objects.bulk_create(
         ChangeRequest(kind="transfer", group=g, payload={"team": []}, requested_by=bank.rm_gy1) for _ in range(15))
 
@@ -212,6 +257,7 @@ def _page_url(name, w):
         "chains:detected_queue": {"group_pk": w["group"].pk}, "chains:detected_bulk": {"group_pk": w["group"].pk},
         "chains:link_confirm": {"pk": w["chain_link"].pk}, "chains:link_dismiss": {"pk": w["chain_link"].pk},
         "imports:run": {"pk": w["import_run"].pk},
+        "services:need_status": {"pk": w["need"].pk}, "services:group_refresh_needs": {"pk": w["group"].pk},
     }[name]
     return reverse(name, kwargs=args)
 
@@ -224,6 +270,9 @@ DETAIL_OBJECT = {
     "change-requests": lambda w: w["request"].pk, "circle-members": lambda w: w["circle_member"].pk,
     "guarantees": lambda w: w["guarantee"].pk, "chain-links": lambda w: w["chain_link"].pk,
     "flows": lambda w: w["flow"].pk,
+    "products": lambda w: w["product"].code, "partners": lambda w: w["partner"].code,
+    "holdings": lambda w: w["holding"].pk, "fx-rates": lambda w: w["fx_rate"].pk,
+    "needs": lambda w: w["need"].pk, "job-runs": lambda w: w["refresh_run"].pk,
 }
 
 

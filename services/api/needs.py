@@ -145,10 +145,16 @@ class JobRunSerializer(ModelSerializer):
         return None if run.subject_type_id is None else ContentType.objects.get_for_id(run.subject_type_id).model
 
     def get_error(self, run) -> str:
-        """The first line for everyone; the whole trace for head office."""
+        """The whole trace for head office; the first line for the user's own and their groups' runs;
+        nothing of a system-wide run's error for anyone else."""
         if not run.error:
             return ""
-        return run.error if self.context.get("head_office") else run.error.splitlines()[0]
+        if self.context.get("head_office"):
+            return run.error
+        request = self.context.get("request")
+        if run.subject_type_id is None and (request is None or run.user_id != request.user.pk):
+            return ""  # a system-wide run's error may name anyone's data: head office reads it
+        return run.error.splitlines()[0]
 
 
 def runs_for_user(user):

@@ -174,7 +174,7 @@ ENGINE_PARAMS = (
 def validate_params(code: str, data: dict) -> dict:
     """Every threshold of rule `code` (or of the engine, `ENGINE`), cleaned; missing keys take their
     defaults, unknown keys are refused. Raises ValidationError naming each bad field."""
-    params = ENGINE_PARAMS if code == ENGINE else RULES[code].params
+    params = ENGINE_PARAMS if code == ENGINE else load()[code].params
     if not isinstance(data, dict):
         raise ValidationError(_("Thresholds must be an object."), code="invalid")
     known = {p.key for p in params}
@@ -202,7 +202,7 @@ def settings_for() -> dict[str, tuple[bool, dict]]:
 
     stored = {s.rule: s for s in NeedRuleSetting.objects.all()}
     out = {}
-    for code in [*RULES, ENGINE]:
+    for code in [*load(), ENGINE]:
         s = stored.get(code)
         try:
             params = validate_params(code, s.params if s else {})

@@ -78,7 +78,7 @@ def evaluate(scope: Scope, params: dict) -> list[Candidate]:
             value=value_of(unpaid, margin), basis=unpaid.quantize(dec("0.01")),
             figures={"unpaid": str(unpaid), "invoiced_window": str(dec(window)), "average_days": dso,
                      "window_days": wd, "core_id": core_id},
-            evidence=f"对核心企业未付发票：{zh(unpaid)}；近{wd}天平均开票至付款天数：{dso}天",
+            evidence=f"对核心企业未付发票：{zh(unpaid)}；近{wd}天平均账期：{dso}天",
             evidence_en=f"unpaid invoices to the core: {en(unpaid)}; average {dso} days from invoice to payment "
                         f"over {wd} days",
         ))

@@ -73,9 +73,18 @@ def world(bank):
         job="import:flows", user=bank.rm_gy1, status="success", params={"kind": "flows", "file_name": "GY-TEST-0001.csv"},
         report={"kind": "flows", "committed": True, "total_rows": 1, "created": 1, "preview": [["2", "GY-TEST-0001"]]})
     AccountBalance.objects.create(account=objs[BankAccount], date=date(2026, 10, 31), balance=Decimal("5"))
+    from services.models import Holding, Need, Product
+    from services.needs import need_record
+
+    objs[Holding] = Holding.objects.create(
+        enterprise=core, product=Product.objects.get(code="settlement"), since=date(2025, 1, 1),
+        balance=Decimal("1000"), currency="CNY", source_system="core_banking", external_ref="GY-HOLDING-1")
+    objs[Need] = need_record(bank.rm_gy1, enterprise=core.uscc, product="payroll", score=50, value="1000",
+                             evidence="代发工资需求测试")
+    objs["refresh_run"] = JobRun.objects.create(job="refresh_needs", subject=g, status="success")
     # Strings that identify group_gy's data; none may reach rm_zy1.
     secrets = {g.name, core.name, core.uscc, member.name, member.uscc, supplier.name, supplier.uscc,
-               person.name, "GY-TEST-0001", "GY-FLOW-1", "走访测试"}
+               person.name, "GY-TEST-0001", "GY-FLOW-1", "走访测试", "GY-HOLDING-1", "代发工资需求测试"}
     return objs, secrets
 
 
@@ -109,8 +118,16 @@ PAGE_ARGS = {
     "chains:detected_bulk": lambda o: {"group_pk": o[GroupClient].pk},
     "chains:link_confirm": lambda o: {"pk": o[ChainLink].pk},
     "chains:link_dismiss": lambda o: {"pk": o[ChainLink].pk},
-    "imports:run": lambda o: {"pk": next(v for k, v in o.items() if k.__name__ == "JobRun").pk},
+    "imports:run": lambda o: {"pk": next(v for k, v in o.items() if getattr(k, "__name__", "") == "JobRun").pk},
+    "services:need_status": lambda o: {"pk": o[_need()].pk},
+    "services:group_refresh_needs": lambda o: {"pk": o[GroupClient].pk},
 }
+
+
+def _need():
+    from services.models import Need
+
+    return Need
 
 
 def page_patterns():
@@ -246,12 +263,27 @@ def test_search_finds_nothing_of_a_group_the_user_does_not_cover(client_as, worl
 # Routes answered for anyone with a role by exact credit code (DESIGN.md section 4, registry card):
 # tested on their own below, not by the walker.
 REGISTRY_ROUTES = {"registry"}
+# The bank's reference data (the catalogue, its partners, exchange rates): every logged-in user reads
+# it; it names no client. Tested below: anonymous requests get 401, any role gets the same answer.
+REFERENCE_ROUTES = {"products", "partners", "fx-rates"}
 
 
 def api_routes():
     for prefix, viewset, basename in router.registry:
-        if prefix not in REGISTRY_ROUTES:
+        if prefix not in REGISTRY_ROUTES | REFERENCE_ROUTES:
             yield prefix, viewset, basename
+
+
+@pytest.mark.parametrize("prefix", sorted(REFERENCE_ROUTES))
+def test_reference_data_is_the_same_for_every_role_and_closed_to_anonymous_users(client, api_as, bank, prefix):
+    from core.models import FxRate
+
+    FxRate.objects.create(currency="USD", date=date(2026, 1, 5), rate=Decimal("7.1"))
+    assert client.get(f"/api/v1/{prefix}/").status_code == 401
+    answers = [api_as(getattr(bank, who)).get(f"/api/v1/{prefix}/") for who in ("rm_gy1", "rm_zy1", "hq")]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].json()["results"], prefix
+    assert answers[0].json() == answers[1].json()
 
 
 def detail_url(prefix, viewset, obj):
@@ -282,7 +314,8 @@ def test_every_api_route_hides_other_branches_data(api_as, world, bank):
         assert leaked == [], (prefix, leaked)
         # Positive control: the covering RM gets the object in the same list.
         mine = json.dumps(insider.get(f"/api/v1/{prefix}/").json(), ensure_ascii=False)
-        assert any(s in mine for s in secrets), prefix
+        # (a job run carries no client's name: its id stands in for the secrets)
+        assert any(s in mine for s in secrets) or f'"id": {objs[model].pk},' in mine, prefix
 
         url = detail_url(prefix, viewset, objs[model])
         assert insider.get(url).status_code == 200, (prefix, "insider detail")

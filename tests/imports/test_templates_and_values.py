@@ -272,7 +272,7 @@ def test_the_preview_shows_tiles_with_the_files_total_in_the_pages_unit(codes, c
     assert "1.51亿元" in html and "import-tiles" in html
     assert 'title="151,250,000.00 元"' in html
     en = post(client, content, **EN).content.decode()
-    assert "CNY 151.25 m" in en and "1 row in another currency not included" in en
+    assert "CNY 151.25 m" in en and "1 row in a currency without an exchange rate for its date is not included" in en
 
 
 def test_nothing_new_hides_the_import_button_and_says_so(codes, client_as, bank):

@@ -179,4 +179,4 @@ def test_the_pages_in_chinese(bank, client_as):
     for url in ("/services/needs/", "/services/rules/", "/services/needs/new/"):
         assert client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200, url
     html = client.get("/services/needs/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "对核心企业未付发票：250.00万元；近180天平均开票至付款天数：69天" in html
+    assert "对核心企业未付发票：250.00万元；近180天平均账期：69天" in html

@@ -38,7 +38,7 @@ def test_receivables_fires_with_unpaid_invoices_and_slow_payment(bank):
     assert need.basis == Decimal("2500000.00")
     assert need.value == Decimal("45000.00")  # 2.5 m x 1.80 %
     assert need.figures["average_days"] == 69
-    assert need.evidence == "对核心企业未付发票：250.00万元；近180天平均开票至付款天数：69天"
+    assert need.evidence == "对核心企业未付发票：250.00万元；近180天平均账期：69天"
     assert need.evidence_en == "unpaid invoices to the core: CNY 2.50 m; average 69 days from invoice to payment over 180 days"
     assert 50 <= need.score <= 100 and need.status == "new" and need.is_current
 
