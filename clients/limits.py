@@ -2,7 +2,8 @@
 
 The one rule for the group 360 page, the group list, the landing pages and the API:
 
-- loans: the credit accounts (loans, bills) of all members of the group, each at its latest balance;
+- loans: the credit accounts (loans, bills) of all members of the group, each at its latest balance,
+  in CNY equivalent at that balance's date (core.fx);
 - limit use: loans / unified credit limit, in percent, one decimal (half up); none without a limit;
 - attention: at `WARNING_PCT` (90 %) a group is near its limit, at 100 % over it.
 
@@ -16,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Func, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce, Round
+
+from core.fx import cny_expression
 
 WARNING_PCT = Decimal("90")
 FULL_PCT = Decimal("100")
@@ -72,7 +75,9 @@ def _member_credit_latest():
     (one index probe per account instead of a latest-date lookup per balance row)."""
     from clients.models import CREDIT_KINDS, AccountBalance, BankAccount, GroupMembership
 
-    latest = AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date").values("balance")[:1]
+    # Each account's latest balance in CNY equivalent at that balance's date (core.fx).
+    latest = (AccountBalance.objects.filter(account=OuterRef("pk")).order_by("-date")
+              .annotate(cny=cny_expression("balance", "account__currency", "date")).values("cny")[:1])
     members = GroupMembership.objects.filter(group=OuterRef(OuterRef("pk"))).values("enterprise_id")
     return (
         BankAccount.objects.filter(enterprise_id__in=members, kind__in=CREDIT_KINDS)

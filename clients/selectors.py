@@ -26,6 +26,7 @@ from clients.models import (
     Interaction,
     PeriodType,
 )
+from core.fx import cny_expression
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
 
@@ -187,16 +188,20 @@ class KeyFigures:
 
 
 def group_key_figures(*, group: GroupClient) -> KeyFigures:
-    """Deposits and loans of all members at each account's latest balance, against the limit (1 query)."""
+    """Deposits and loans of all members at each account's latest balance, in CNY equivalent at that
+    balance's date (core.fx), against the limit (1 query)."""
+    cny = cny_expression("balance", "account__currency", "date")
     totals = (
         limits.latest_member_balances(group)
         .aggregate(
-            deposits=Coalesce(Sum("balance", filter=Q(account__kind__in=DEPOSIT_KINDS)), ZERO),
-            loans=Coalesce(Sum("balance", filter=Q(account__kind__in=CREDIT_KINDS)), ZERO),
+            deposits=Coalesce(Sum(cny, filter=Q(account__kind__in=DEPOSIT_KINDS)), ZERO),
+            loans=Coalesce(Sum(cny, filter=Q(account__kind__in=CREDIT_KINDS)), ZERO),
             as_of=Max("date"),
         )
     )
-    return KeyFigures(totals["deposits"], totals["loans"], group.unified_credit_limit, totals["as_of"])
+    cent = Decimal("0.01")
+    return KeyFigures(Decimal(totals["deposits"]).quantize(cent), Decimal(totals["loans"]).quantize(cent),
+                      group.unified_credit_limit, totals["as_of"])
 
 
 def enterprise_latest_financials(*, enterprise_ids, limit: int = 3):

@@ -51,3 +51,19 @@ def to_cny(amount: Decimal, currency: str, day: dt.date) -> Decimal | None:
     if r is None:
         return None
     return (Decimal(amount) * r).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cny_expression(amount: str, currency: str, day: str):
+    """The ORM's `cny_sql`: the field path `amount` in CNY at the rate of the date path `day` for the
+    currency path `currency` (paths on the queryset annotated, e.g. "balance", "account__currency",
+    "date"); NULL when that currency has no rate on or before the date. Not rounded: sums round once."""
+    from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Subquery, When
+
+    out = DecimalField(max_digits=38, decimal_places=10)
+    rate = (FxRate.objects.filter(currency=OuterRef(currency), date__lte=OuterRef(day)).order_by("-date")
+            .values("rate")[:1])
+    return Case(
+        When(**{currency: BASE}, then=ExpressionWrapper(F(amount), output_field=out)),
+        default=ExpressionWrapper(F(amount) * Subquery(rate), output_field=out),
+        output_field=out,
+    )

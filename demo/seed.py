@@ -169,6 +169,8 @@ def build(
         from services.tasks import refresh_needs_all
 
         result = refresh_needs_all()
+        # The engine writes needs in bulk: they get their first history record like every seeded row.
+        write_baseline(when=state.now, reason="seed", skip_fk_triggers=state.writer.skip_fk_triggers)
         say(f"needs analysis: {result.get('raised', 0)} needs raised, {result.get('profiles', 0)} profiles, "
             f"{result.get('contribution_rows', 0)} monthly contribution rows ({time.monotonic() - mark:.1f} s)")
     else:

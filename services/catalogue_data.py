@@ -86,3 +86,21 @@ PLAYBOOKS = [
      "Subcontractors' and material suppliers' receivables financing"),
     ("E", "core", "legal_consulting", "工程合同法律咨询", "Legal advice on construction contracts"),
 ]
+
+
+def load(Product, Partner, PlaybookItem) -> None:  # noqa: N803 (model classes: the migration passes historical ones)
+    """Write the seed catalogue: products and partners by code, playbook items by their key; names,
+    families and notes are updated, nothing is deleted. Used by the data migration (services 0002) and
+    by tests that run after a transactional test emptied the tables."""
+    products = {}
+    for code, family, name_zh, name_en, margin, desc_zh, desc_en in PRODUCTS:
+        products[code], _ = Product.objects.update_or_create(
+            code=code, defaults={"family": family, "name_zh": name_zh, "name_en": name_en,
+                                 "annual_margin_pct": margin, "description_zh": desc_zh,
+                                 "description_en": desc_en})
+    for code, name, kind, delivers in PARTNERS:
+        partner, _ = Partner.objects.update_or_create(code=code, defaults={"name": name, "kind": kind})
+        partner.products.add(*[products[c] for c in delivers])
+    for section, role, product, note_zh, note_en in PLAYBOOKS:
+        PlaybookItem.objects.update_or_create(industry_section=section, role=role, product=products[product],
+                                              defaults={"note_zh": note_zh, "note_en": note_en})

@@ -5,23 +5,10 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from services.catalogue_data import PARTNERS, PLAYBOOKS, PRODUCTS
+    from services import catalogue_data
 
-    Product = apps.get_model("services", "Product")
-    Partner = apps.get_model("services", "Partner")
-    PlaybookItem = apps.get_model("services", "PlaybookItem")
-    products = {}
-    for code, family, name_zh, name_en, margin, desc_zh, desc_en in PRODUCTS:
-        products[code], _ = Product.objects.update_or_create(
-            code=code, defaults={"family": family, "name_zh": name_zh, "name_en": name_en,
-                                 "annual_margin_pct": margin, "description_zh": desc_zh,
-                                 "description_en": desc_en})
-    for code, name, kind, delivers in PARTNERS:
-        partner, _ = Partner.objects.update_or_create(code=code, defaults={"name": name, "kind": kind})
-        partner.products.add(*[products[c] for c in delivers])
-    for section, role, product, note_zh, note_en in PLAYBOOKS:
-        PlaybookItem.objects.update_or_create(industry_section=section, role=role, product=products[product],
-                                              defaults={"note_zh": note_zh, "note_en": note_en})
+    catalogue_data.load(apps.get_model("services", "Product"), apps.get_model("services", "Partner"),
+                        apps.get_model("services", "PlaybookItem"))
 
 
 class Migration(migrations.Migration):

@@ -242,6 +242,16 @@ def en(value) -> str:
 
 
 _MARGINS: dict[str, Decimal] = {}
+# What a rule keeps for the rest of one run (e.g. the idle balances two rules share): emptied at the
+# start of every run, so a run never reads what an earlier run in the same process saw.
+_RUN_CACHES: list[dict] = [_MARGINS]
+
+
+def run_cache() -> dict:
+    """A dict that lives for one engine run (`reset_margins` empties it)."""
+    cache: dict = {}
+    _RUN_CACHES.append(cache)
+    return cache
 
 
 def product_margin(code: str) -> Decimal:
@@ -255,7 +265,9 @@ def product_margin(code: str) -> Decimal:
 
 
 def reset_margins() -> None:
-    _MARGINS.clear()
+    """Start of a run: forget the margins and everything the rules kept from an earlier run."""
+    for cache in _RUN_CACHES:
+        cache.clear()
 
 
 # Table names (rules embed them in SQL).

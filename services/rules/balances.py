@@ -27,13 +27,14 @@ from services.rules import (
     holds_sql,
     product_margin,
     register,
+    run_cache,
     score_of,
     tables,
     value_of,
     zh,
 )
 
-_CACHE: dict = {}
+_CACHE: dict = run_cache()  # one run's idle balances, shared by the two rules
 
 
 def _idle(scope: Scope, days: int) -> list[tuple]:

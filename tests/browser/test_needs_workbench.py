@@ -42,7 +42,7 @@ def _data(bank):
     return supplier, Need.objects.get(enterprise=supplier, product__code="receivables_financing")
 
 
-def test_rm_marks_a_need_contacted_on_the_workbench_and_sees_the_advice(bank, login, live_server):
+def test_rm_marks_a_need_contacted_on_the_workbench_and_sees_the_advice(bank, catalogue, login, live_server):
     supplier, need = _data(bank)
     page = login("rm_gy1")
     page.click("button[data-lang=en]")

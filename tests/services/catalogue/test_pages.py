@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -249,12 +250,17 @@ def test_upload_page_offers_the_new_kinds_and_refuses_rates_to_an_rm(bank, clien
 
     ensure_source_systems()
     html = client_as(bank.rm_gy1).get("/imports/").content.decode()
-    assert 'value="holdings"' in html and 'value="fx_rates"' in html
+    assert 'value="holdings"' in html and 'value="fx_rates"' not in html  # rates are head office's
+    assert 'value="fx_rates"' in client_as(bank.hq).get("/imports/").content.decode()
     content = b"currency,date,rate\nUSD,2025-03-03,7.1\n"
     response = client_as(bank.rm_gy1).post("/imports/", {
         "kind": "fx_rates", "source_system": "erp", "file": SimpleUploadedFile("fx.csv", content, "text/csv")})
-    assert response.status_code == 403
-    assert "Exchange rates are set by head office." in response.content.decode()
+    assert response.context["form"].errors["kind"]  # not a kind this user may import
+    assert not FxRate.objects.exists()
+    with pytest.raises(PermissionDenied, match="Exchange rates are set by head office."):
+        from services.importers import FxRateImporter
+
+        FxRateImporter(user=bank.rm_gy1)
     ok = client_as(bank.hq).post("/imports/", {
         "kind": "fx_rates", "source_system": "erp", "file": SimpleUploadedFile("fx.csv", content, "text/csv")})
     assert ok.status_code == 200 and ok.context["result"].ok

@@ -234,3 +234,24 @@ def test_need_record_access(bank):
     need = need_record(bank.rm_gy1, enterprise=core.uscc, evidence="<script>x</script>",
                        **{k: v for k, v in data.items() if k != "evidence"})
     assert need.evidence == "<script>x</script>"
+
+
+def test_a_second_run_in_the_same_process_reads_the_data_again_not_the_first_runs_answer(bank):
+    """The idle-balance rules share one read per run; a later run (same day, same enterprises) must see
+    balances that changed in between: a worker process serves many runs."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from clients.models import AccountBalance, BankAccount
+    from services import engine
+    from services.models import Need
+
+    core = bank.group_gy.core_enterprise
+    as_of = dt.date(2026, 10, 31)
+    account = BankAccount.objects.create(enterprise=core, account_no="IDLE-1", kind="demand")
+    AccountBalance.objects.create(account=account, date=as_of - dt.timedelta(days=120), balance=Decimal("1000"))
+    engine.refresh([core.pk], as_of=as_of)
+    assert not Need.objects.filter(enterprise=core, rule="wealth_management").exists()
+    AccountBalance.objects.filter(account=account).update(balance=Decimal("90000000"))
+    engine.refresh([core.pk], as_of=as_of)
+    assert Need.objects.filter(enterprise=core, rule="wealth_management", is_current=True).exists()
