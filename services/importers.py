@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from clients.importers import full_record_ids, resolve_code_column
+from clients.importers import full_record_ids, resolve_code_column, unknown_code_message
 from core.fx import BASE
 from core.models import FxRate
 from core.permissions import is_head_office
@@ -213,8 +213,11 @@ class HoldingImporter(FrameImporter):
         df["enterprise_id"] = df["enterprise_id"].astype("int64")
         covered = full_record_ids(self.user, set(df["enterprise_id"]))
         outside = ~df["enterprise_id"].isin(covered)
-        self.report(df, outside, "enterprise",
-                    _("Not an enterprise you cover: holdings are part of its full record."), errors)
+        if outside.any():
+            # Holdings are part of the full record: an enterprise out of it answers like one not on file
+            # (DESIGN.md section 4), as the accounts and statements endpoints do.
+            messages = {c: unknown_code_message(c) for c in set(df.loc[outside, "enterprise"])}
+            self.report(df, outside, "enterprise", df["enterprise"].map(messages), errors)
         df = df[~outside].copy()
         checks.duplicates(df, ["source_system", "external_ref"], errors, column="external_ref",
                           message=_("This reference repeats an earlier row of the file."))

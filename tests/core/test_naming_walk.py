@@ -244,3 +244,36 @@ def test_naming_through_imports_of_every_kind_grants_counterparty_reach_at_most(
     _assert_record_unseen(bank, client_as, api_as, core, secrets)
     page = client_as(bank.rm_gy1).get(reverse("clients:enterprise_detail", args=[core.pk])).content.decode()
     assert "66.00" in page and "Distributor" in page
+
+
+def test_naming_through_the_needs_and_holdings_paths_is_refused_like_an_unknown_code(bank, client_as, api_as, zy):
+    """Holdings and needs belong to the enterprise's full record (issue 9): naming 遵义's core in a holding
+    (API, import) or a hand-recorded need (API, page) is refused exactly like a code not on file, and
+    writes nothing."""
+    import io
+
+    from imports.services import import_file
+    from services.models import Holding, Need
+    from tests.imports.helpers import csv_bytes, ensure_source_systems
+
+    ensure_source_systems()
+    core, _member, secrets = zy
+    unknown = f"No enterprise with the credit code {core.uscc} is on file"
+    api = api_as(bank.rm_gy1)
+    r = api.post(f"{API}/holdings/", [{"enterprise": core.uscc, "product": "settlement", "since": "2025-01-01",
+                                       "balance": "1.00", "currency": "CNY", "source_system": "erp",
+                                       "external_ref": "NW-H-1"}], format="json")
+    assert r.status_code == 400 and unknown in json.dumps(r.json(), ensure_ascii=False), r.json()
+    r = api.post(f"{API}/needs/", {"enterprise": core.uscc, "product": "payroll", "score": 50, "value": "1000",
+                                   "evidence": "越权"}, format="json")
+    assert r.status_code == 400 and unknown in json.dumps(r.json(), ensure_ascii=False), r.json()
+    page = client_as(bank.rm_gy1).post(reverse("services:need_create"), {
+        "enterprise": core.uscc, "product": "payroll", "score": "50", "value": "1000", "evidence": "越权"})
+    assert page.status_code in (200, 400) and unknown in page.content.decode()
+    result = import_file(user=bank.rm_gy1, kind="holdings", filename="h.csv", commit=True, source_system="erp",
+                         fh=io.BytesIO(csv_bytes([[core.uscc, "settlement", "2025-01-01", "1.00", "CNY", "NW-H-2"]],
+                                                 ["enterprise", "product", "since", "balance", "currency",
+                                                  "external_ref"])))
+    assert not result.committed and [e.column for e in result.errors.sorted()] == ["enterprise"]
+    assert not Holding.objects.filter(enterprise=core).exists() and not Need.objects.filter(enterprise=core).exists()
+    _assert_record_unseen(bank, client_as, api_as, core, secrets)

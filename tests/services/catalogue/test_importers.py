@@ -111,8 +111,9 @@ def test_bad_rows_are_named_and_the_file_changes_nothing(bank):
 def test_enterprise_outside_the_full_record_is_refused(bank):
     theirs = members(bank.group_zy)[0]
     result = run(bank.rm_gy1, csv_bytes([holding_row(theirs, "Z-1")]))
-    assert errors_of(result) == [(2, "enterprise", "Not an enterprise you cover: holdings are part of its full "
-                                                   "record.")]
+    # Answered like a code not on file: holdings are part of the full record (DESIGN.md section 4).
+    assert errors_of(result) == [(2, "enterprise", f"No enterprise with the credit code {theirs} is on file; "
+                                                   "create it first.")]
     assert not Holding.objects.exists()
 
 
