@@ -190,6 +190,7 @@ class WorkbenchNeeds:
     group: int | None = None
     total_value: Decimal = Decimal("0")
     readonly: bool = True  # the status buttons are for roles that edit client data
+    last_refresh: object = None  # the latest run of the needs job (core.JobRun), whatever its scope
 
     @property
     def query(self) -> str:
@@ -238,9 +239,16 @@ def workbench_needs(user, params) -> WorkbenchNeeds:
         number = max(1, min(int(str(params.get("page", "1"))[:9]), paginator.num_pages))
     except (TypeError, ValueError):
         number = 1
+    from django.utils.functional import SimpleLazyObject
+
+    from core.jobs import last_refreshed
+    from services.tasks import NEEDS_JOB
+
+    # Read only where the panel's header shows it (the htmx list fragment does not).
+    last_refresh = SimpleLazyObject(lambda: last_refreshed(NEEDS_JOB))
     return WorkbenchNeeds(page=paginator.page(number), products=[(p.code, p.name) for p in products],
                           groups=groups, product=product, group=group, total_value=totals["value"],
-                          readonly=not scope_for(user).can_edit_clients)
+                          readonly=not scope_for(user).can_edit_clients, last_refresh=last_refresh)
 
 
 def needs_by_product(user) -> dict:

@@ -33,7 +33,7 @@ from tests.querycount import count_queries
 
 # Pages: name -> (persona, expected queries). Arguments come from the `world` below.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("rm_gy1", 13),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
+    "home": ("rm_gy1", 14),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
     "clients:group_list": ("rm_gy1", 6),
     "clients:group_create": ("rm_gy1", 4),
     "clients:group_detail": ("rm_gy1", 26),
@@ -90,7 +90,7 @@ PAGES: dict[str, tuple[str, int]] = {
     "search:results": ("rm_gy1", 8),
     "search:suggest": ("rm_gy1", 5),
     "services:catalogue": ("rm_gy1", 8),
-    "services:workbench_needs": ("rm_gy1", 8),
+    "services:workbench_needs": ("rm_gy1", 9),
     "services:settings_allocation": ("hq", 6),
     "services:settings_contribution": ("hq", 6),
     "services:needs": ("rm_gy1", 9),

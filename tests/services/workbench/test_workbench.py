@@ -135,8 +135,9 @@ def test_workbench_queries_do_not_grow_with_the_needs(bank, client_as, needs):
     big = {k: count_queries(rm, u, label=k) for k, u in urls.items()}
     assert big == small
     # The landing: 9 before issue 9, plus the workbench's 4 (products offered, groups offered, count and value,
-    # the page); the fragment: session, user, scope, base.html's profile and the same 4.
-    assert small == {"home": 13, "fragment": 8}, small
+    # the page) and the needs job's last run; the workbench as a page of its own: session, user, scope,
+    # base.html's profile and the same 5.
+    assert small == {"home": 14, "fragment": 9}, small
     head = client_as(bank.head_gy)
     count_queries(head, urls["home"], label="warm-up")
     assert count_queries(head, urls["home"], label="branch head landing") == 11  # 9 + needs by product 2
@@ -163,3 +164,13 @@ def test_workbench_list_needs_a_login_and_shows_nothing_without_a_role(bank, cli
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     html = workbench(client_as(bank.outsider)).content.decode()
     assert "need-row" not in html and 'id="needs-empty"' in html
+
+
+def test_the_workbench_says_when_the_needs_were_last_refreshed(bank, client_as):
+    from core.models import JobRun
+
+    before = client_as(bank.rm_gy1).get("/").content.decode()
+    assert 'id="needs-last-refresh">Not refreshed yet' in before
+    JobRun.objects.create(job="refresh_needs", status="success", started_at="2026-11-28T01:00:00+08:00")
+    after = client_as(bank.rm_gy1).get("/").content.decode()
+    assert "Last refreshed: 2026-11-28 01:00 (Succeeded)" in after
