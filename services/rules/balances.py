@@ -1,4 +1,6 @@
-"""wealth_management and deposit_structured: balances that sit idle.
+"""wealth_management and deposit_structured: balances that sit idle (one need per idle balance: the
+structured deposit above its larger threshold, the wealth product below it or where a structured
+deposit is already held or its rule is off).
 
 An enterprise's idle balance: for each demand deposit account, the lowest balance in force over the
 last `days` (90) days (the balance on or before the window's first day, and every balance inside it;
@@ -29,12 +31,25 @@ from services.rules import (
     register,
     run_cache,
     score_of,
+    settings_for,
     tables,
     value_of,
     zh,
 )
 
 _CACHE: dict = run_cache()  # one run's idle balances, shared by the two rules
+_SETTINGS: dict = run_cache()  # one run's settings of the structured-deposit rule (the wealth rule defers to it)
+
+
+def _structured_takes(row) -> bool:
+    """Whether the structured-deposit rule raises the need for this idle balance: one need per idle
+    balance, the structured deposit first for balances above its (larger) threshold, so the workbench
+    never counts the same money twice."""
+    if "conf" not in _SETTINGS:
+        _SETTINGS["conf"] = settings_for()["deposit_structured"]
+    enabled, params = _SETTINGS["conf"]
+    return enabled and not row[4] and dec(row[2]).quantize(dec("0.01")) > dec(params["min_idle"])
+
 
 
 def _idle(scope: Scope, days: int) -> list[tuple]:
@@ -86,6 +101,8 @@ def _evaluate(product: str):
             e_id, group_id, idle = row[0], row[1], dec(row[2]).quantize(dec("0.01"))
             if idle <= threshold or row[held_column]:
                 continue
+            if product == "wealth_management" and _structured_takes(row):
+                continue
             out.append(Candidate(
                 enterprise_id=e_id, group_id=group_id,
                 score=score_of(float(idle / threshold) if threshold else 2.0),
@@ -104,7 +121,8 @@ wealth = register(Rule(
     code="wealth_management", product="wealth_management",
     label=_("Wealth management for idle balances"),
     description=_("The lowest demand deposit balance over the period stays above the amount, and no "
-                  "wealth-management product."),
+                  "wealth-management product; a balance large enough for the structured-deposit rule gets that "
+                  "need instead (one need per idle balance)."),
     params=(
         Param("min_idle", _("Lowest balance over the period above"), Unit.CNY, "5000000", "0", "1000000000000"),
         Param("days", _("Period"), Unit.DAYS, 90, 30, 730),

@@ -252,6 +252,6 @@ def test_a_second_run_in_the_same_process_reads_the_data_again_not_the_first_run
     AccountBalance.objects.create(account=account, date=as_of - dt.timedelta(days=120), balance=Decimal("1000"))
     engine.refresh([core.pk], as_of=as_of)
     assert not Need.objects.filter(enterprise=core, rule="wealth_management").exists()
-    AccountBalance.objects.filter(account=account).update(balance=Decimal("90000000"))
+    AccountBalance.objects.filter(account=account).update(balance=Decimal("7000000"))
     engine.refresh([core.pk], as_of=as_of)
     assert Need.objects.filter(enterprise=core, rule="wealth_management", is_current=True).exists()

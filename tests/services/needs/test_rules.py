@@ -262,12 +262,30 @@ def test_working_capital_near_miss_outflows_did_not_rise(bank):
 # --- idle balances: wealth management and structured deposits ------------------------------------------------
 
 
-def test_idle_balances_fire_wealth_and_structured_deposits(bank):
-    e = bank.group_gy.core_enterprise
-    account(e, {dt.date(2026, 2, 28): 12_000_000, dt.date(2026, 4, 30): 11_000_000, dt.date(2026, 5, 31): 15_000_000})
+def test_idle_balances_fire_one_need_per_idle_balance(bank):
+    """Above the structured-deposit threshold (10 m) the structured deposit is the need; between the
+    wealth threshold (5 m) and it, the wealth product; never both for the same money (the workbench
+    would count it twice)."""
+    large, medium = bank.group_gy.core_enterprise, bank.group_zy.core_enterprise
+    account(large, {dt.date(2026, 2, 28): 12_000_000, dt.date(2026, 4, 30): 11_000_000,
+                    dt.date(2026, 5, 31): 15_000_000})
+    account(medium, {dt.date(2026, 2, 28): 8_000_000, dt.date(2026, 4, 30): 7_000_000,
+                     dt.date(2026, 5, 31): 9_000_000})
     refresh(as_of=AS_OF)
-    assert needs("wealth_management")[e.pk].basis == Decimal("11000000.00")
-    assert needs("deposit_structured")[e.pk].basis == Decimal("11000000.00")
+    assert needs("deposit_structured")[large.pk].basis == Decimal("11000000.00")
+    assert large.pk not in needs("wealth_management")
+    assert needs("wealth_management")[medium.pk].basis == Decimal("7000000.00")
+    assert medium.pk not in needs("deposit_structured")
+
+
+def test_idle_balances_wealth_where_a_structured_deposit_is_held_or_its_rule_is_off(bank):
+    from services.needs import rule_settings_update
+
+    e = bank.group_gy.core_enterprise
+    account(e, {dt.date(2026, 2, 28): 12_000_000, dt.date(2026, 5, 31): 12_000_000})
+    rule_settings_update(bank.hq, "deposit_structured", enabled=False)
+    refresh(as_of=AS_OF)
+    assert needs("wealth_management")[e.pk].basis == Decimal("12000000.00")
 
 
 def test_idle_balances_near_miss_one_dip_below_the_threshold(bank):
