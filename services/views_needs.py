@@ -44,7 +44,8 @@ def _readonly(user) -> bool:
 
 class NeedFilterSet(django_filters.FilterSet):
     product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), field_name="product",
-                                               label=gettext_lazy("Product"), to_field_name="code")
+                                               label=gettext_lazy("Product"), to_field_name="code",
+                                               empty_label=gettext_lazy("All"))
     group = django_filters.NumberFilter(field_name="group_id", label=gettext_lazy("Group client"),
                                         widget=forms.Select)
     status = django_filters.ChoiceFilter(label=gettext_lazy("Status"), method="filter_status", empty_label=None,
@@ -60,7 +61,7 @@ class NeedFilterSet(django_filters.FilterSet):
         data.setdefault("status", OPEN)
         super().__init__(data, *args, **kwargs)
         groups = list(groups_in_reach(user).order_by("name").values_list("pk", "name")[:500])
-        self.filters["group"].field.widget.choices = [("", "---------"), *groups]
+        self.filters["group"].field.widget.choices = [("", _("All")), *groups]  # the glossary: an empty filter choice reads "All"
 
     def filter_status(self, queryset, name, value):
         if value == OPEN:
@@ -125,7 +126,7 @@ def _safe_next(request) -> bool:
 class NeedForm(forms.Form):
     enterprise = forms.CharField(label=gettext_lazy("Enterprise credit code"), max_length=64)
     product = forms.ModelChoiceField(label=gettext_lazy("Product"), queryset=Product.objects.filter(active=True),
-                                     to_field_name="code")
+                                     to_field_name="code", empty_label=gettext_lazy("(choose a product)"))
     score = forms.IntegerField(label=gettext_lazy("Score (0-100)"), min_value=0, max_value=100)
     value = AmountField(label=gettext_lazy("Estimated annual value"), min_value=0, max_digits=19, decimal_places=2)
     evidence = forms.CharField(label=gettext_lazy("Evidence"), max_length=need_service.EVIDENCE_MAX,

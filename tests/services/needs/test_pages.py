@@ -180,3 +180,14 @@ def test_the_pages_in_chinese(bank, client_as):
         assert client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200, url
     html = client.get("/services/needs/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "对核心企业未付发票：250.00万元；近180天平均账期：69天" in html
+
+
+def test_the_needs_lists_group_filter_reads_all_when_empty(bank, client_as):
+    html = client_as(bank.rm_gy1).get("/services/needs/").content.decode()
+    assert "---------" not in html, [line for line in html.splitlines() if "-----" in line]
+    assert html.count(">All</option>") >= 2
+
+
+def test_the_record_a_need_form_asks_for_a_product_in_words(bank, client_as):
+    html = client_as(bank.rm_gy1).get("/services/needs/new/").content.decode()
+    assert "---------" not in html and "(choose a product)" in html
