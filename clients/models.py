@@ -341,6 +341,7 @@ class MembershipReason(models.TextChoices):
     CORE = "core", _("Core enterprise")
     MAJORITY = "majority", _("Control above 50 %")
     ACTUAL = "actual", _("Actual or agreement control")
+    IDENTIFIED = "identified", _("Identified by the group tests and confirmed")
 
 
 class GroupMembership(models.Model):
