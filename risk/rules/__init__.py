@@ -70,7 +70,7 @@ def enterprise_scope(scope: Scope) -> Q:
     if scope.ids is not None:
         return Q(enterprise_id__in=list(scope.ids))
     if scope.lo is not None:
-        return Q(enterprise_id__range=(scope.lo, scope.hi))
+        return Q(enterprise_id__gte=scope.lo, enterprise_id__lte=scope.hi)  # a foreign key has no __range
     return Q()
 
 
@@ -81,7 +81,7 @@ def party_scope(scope: Scope) -> Q:
     if scope.ids is not None:
         return Q(pk__in=AlertParty.objects.filter(enterprise_id__in=list(scope.ids)).values("alert_id"))
     if scope.lo is not None:
-        return Q(pk__in=AlertParty.objects.filter(enterprise_id__range=(scope.lo, scope.hi)).values("alert_id"))
+        return Q(pk__in=AlertParty.objects.filter(enterprise_id__gte=scope.lo, enterprise_id__lte=scope.hi).values("alert_id"))
     return Q()
 
 
