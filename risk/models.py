@@ -525,6 +525,17 @@ class GroupProposal(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+    # Four eyes (DESIGN.md section 4): a candidate owned by another branch joins only with that branch's
+    # consent. `needs_owner_consent` is set when the proposal is raised; each side's confirmation is kept
+    # (head office confirms both at once). risk.identification.proposal_confirm.
+    needs_owner_consent = models.BooleanField(_("needs the owning branch's consent"), default=False)
+    group_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("confirmed for the group by"),
+                                           null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    group_confirmed_at = models.DateTimeField(_("confirmed for the group"), null=True, blank=True)
+    owner_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL,
+                                           verbose_name=_("confirmed for the owning branch by"),
+                                           null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner_confirmed_at = models.DateTimeField(_("confirmed for the owning branch"), null=True, blank=True)
     history = HistoricalRecords()
 
     objects = GroupProposalQuerySet.as_manager()
