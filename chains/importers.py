@@ -544,12 +544,16 @@ class FlowImporter(Importer):
             from chains.tasks import queue_detection
 
             queue_detection(result.group_ids)
-        # The needs of the file's enterprises (and of what depends on them), incrementally.
+        # The needs of the file's enterprises (and of what depends on them), incrementally; their
+        # early-warning rules too (risk.tasks).
+        from risk.tasks import queue_enterprises_refresh as queue_risk_refresh
         from services.tasks import queue_enterprises_refresh
 
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM {CODES}")
-            queue_enterprises_refresh(row[0] for row in cursor.fetchall())
+            ids = [row[0] for row in cursor.fetchall()]
+        queue_enterprises_refresh(ids)
+        queue_risk_refresh(ids)
 
 
 # --- chain links ------------------------------------------------------------------------------------------

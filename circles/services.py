@@ -256,7 +256,16 @@ def guarantee_create(
                           currency=_normalise_currency(currency), start_date=start_date, end_date=end_date)
     guarantee_check(user, guarantee)
     save_with_history(guarantee, user=user)
+    _refresh_risk_later([guarantor.pk, borrower.pk])
     return guarantee
+
+
+def _refresh_risk_later(enterprise_ids) -> None:
+    """Guarantees feed the early-warning rules (overreach, cycles, contagion): the parties' rules run
+    again through the outbox, in the caller's transaction (risk.tasks)."""
+    from risk.tasks import queue_enterprises_refresh
+
+    queue_enterprises_refresh(enterprise_ids)
 
 
 @transaction.atomic
@@ -264,6 +273,7 @@ def guarantee_update(*, user, guarantee: Guarantee, **fields) -> Guarantee:
     ensure_can_edit_clients(user)
     guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
     _ensure_guarantee_in_reach(user, guarantee)
+    parties_before = [guarantee.guarantor_id, guarantee.borrower_id]
     allowed = {"guarantor", "borrower", "amount", "currency", "start_date", "end_date"}
     for key, value in fields.items():
         if key not in allowed:
@@ -271,6 +281,7 @@ def guarantee_update(*, user, guarantee: Guarantee, **fields) -> Guarantee:
         setattr(guarantee, key, _normalise_currency(value) if key == "currency" else value)
     guarantee_check(user, guarantee)
     save_with_history(guarantee, user=user)
+    _refresh_risk_later([*parties_before, guarantee.guarantor_id, guarantee.borrower_id])
     return guarantee
 
 
@@ -279,4 +290,5 @@ def guarantee_delete(*, user, guarantee: Guarantee) -> None:
     ensure_can_edit_clients(user)
     _ensure_guarantee_in_reach(user, guarantee)
     set_history_user(guarantee, user)
+    _refresh_risk_later([guarantee.guarantor_id, guarantee.borrower_id])
     guarantee.delete()

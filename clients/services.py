@@ -646,7 +646,16 @@ def financial_statement_upsert(*, user, enterprise: Enterprise, period_end, peri
     statement = stored or FinancialStatement(enterprise=enterprise, period_end=period_end, period_type=period_type)
     _apply(statement, figures)
     save_with_history(statement, user=user)
+    _refresh_risk_later([enterprise.pk])  # the financial rules read statements
     return statement, created
+
+
+def _refresh_risk_later(enterprise_ids) -> None:
+    """The early-warning rules of these enterprises run again through the outbox, in the caller's
+    transaction (risk.tasks)."""
+    from risk.tasks import queue_enterprises_refresh
+
+    queue_enterprises_refresh(enterprise_ids)
 
 
 @transaction.atomic
