@@ -15,6 +15,8 @@ DEFAULT_SCHEDULES = [
     ("Delete unconfirmed import uploads", "imports.tasks.delete_stale_uploads", ("45", "*")),
     # needs engine (services.tasks): needs, then profiles and contribution, every night
     ("Refresh needs and profiles (nightly)", "services.tasks.refresh_needs_all", ("0", "1")),
+    # early-warning engine (risk.tasks): alerts, then group identification, after the membership refresh
+    ("Refresh risk alerts (nightly)", "risk.tasks.refresh_risk_all", ("0", "3")),
 ]
 
 
