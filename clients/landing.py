@@ -29,6 +29,7 @@ from clients.models import ChangeRequest, ChangeRequestStatus, Enterprise, Group
 from clients.selectors import with_member_count
 from core import money
 from core.sorting import Pinyin
+from risk import panels as risk_panels
 from staff.scope import scope_for
 
 StrOrPromise = str | Promise  # a label, translated when shown
@@ -279,6 +280,7 @@ def _rm_panels(user, urls) -> list[Panel]:
     return [
         Panel("tiles", _("At a glance"), "home/panels/tiles.html", {"tiles": tiles}, wide=True),
         Panel("my-needs", _("My open needs"), "home/panels/needs.html", workbench_needs(user, {}), wide=True),
+        *risk_panels.landing_rm_panels(user),  # risk alerts: "My alerts"
         Panel("my-groups", _("My groups by limit use"), "home/panels/groups.html",
               {"groups": groups_by_limit_use(covered), "more_url": urls["my_groups"], "empty": _("You cover no group yet.")},
               wide=True),
@@ -320,6 +322,7 @@ def _risk_panels(user, urls) -> list[Panel]:
     ]
     return [
         Panel("tiles", _("At a glance"), "home/panels/tiles.html", {"tiles": tiles}, wide=True),
+        *risk_panels.landing_risk_panels(user),  # risk alerts by severity, newest high
         Panel("near-limit", _("Groups near or over their limit"), "home/panels/groups.html",
               {"groups": flagged.groups, "more_url": urls["by_use"], "show_branch": True,
                "empty": _("No group uses %(level)s or more of its unified limit.")

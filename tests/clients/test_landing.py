@@ -35,7 +35,7 @@ def tile_values(panel):
 
 def test_rm_sees_their_groups_by_limit_use_and_their_pending_requests(bank, client_as, figures):
     response, panels = home(client_as(bank.rm_gy1))
-    assert list(panels) == ["tiles", "my-needs", "my-groups", "my-requests"]
+    assert list(panels) == ["tiles", "my-needs", "my-alerts", "my-groups", "my-requests"]  # my-alerts: risk.panels
     assert [g.name for g in panels["my-groups"].context["groups"]] == ["超出额度集团", "接近额度集团", bank.group_gy.name]
     assert tile_values(panels["tiles"]) == {
         "My groups": 3, "Clients in my book": 5, "Unified limits of my groups": Decimal("5200000000.00"),
@@ -68,7 +68,7 @@ def test_branch_head_sees_the_branch_tiles_and_a_row_per_sub_branch(bank, client
 
 def test_risk_officer_sees_the_groups_near_or_over_their_limit(bank, client_as, figures):
     response, panels = home(client_as(bank.risk_gy))
-    assert list(panels) == ["tiles", "near-limit"]
+    assert list(panels) == ["tiles", "alerts-by-severity", "high-alerts", "near-limit"]  # alerts: risk.panels
     assert [g.name for g in panels["near-limit"].context["groups"]] == ["超出额度集团", "接近额度集团"]
     tiles = tile_values(panels["tiles"])
     assert (tiles["Near their limit"], tiles["Over their limit"]) == (1, 1)

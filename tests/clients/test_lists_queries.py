@@ -19,9 +19,9 @@ from tests.querycount import count_queries
 # 3 (totals, the limit use of every group in reach once, the flagged rows shown). Lists: the totals query counts the pages;
 # branch heads and head office add the branch and RM choices (2).
 PINNED = {
-    ("rm_gy1", "home", ""): 13,
+    ("rm_gy1", "home", ""): 14,  # + risk.panels "My alerts" (one bounded list)
     ("head_gy", "home", ""): 11,
-    ("risk_gy", "home", ""): 7,
+    ("risk_gy", "home", ""): 9,  # + risk.panels: open alerts by severity (one aggregate), newest high (one list)
     ("hq", "home", ""): 11,
     ("outsider", "home", ""): 4,
     ("rm_gy1", "clients:group_list", "sort=-limit_use&mine=covered"): 6,
