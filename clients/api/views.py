@@ -66,6 +66,7 @@ from clients.validators import normalize_uscc
 from core.api.base import ID_REGEX, ErrorDocumentingAutoSchema, ScopedModelViewSet
 from core.errors import call_service
 from core.permissions import ClientEditorOrReadOnly, LimitSetter, RequestParticipant
+from risk.api import jobs as risk_jobs_api
 from services.api import needs as needs_api
 from services.api.needs import REFRESH_NEEDS_SCHEMA as NEEDS_REFRESH_SCHEMA
 
@@ -182,6 +183,12 @@ class GroupClientViewSet(ScopedModelViewSet):
     def refresh_needs(self, request, pk=None):
         """Queue the group's needs refresh (services.api.needs)."""
         return needs_api.refresh_needs(self.get_object(), request)
+
+    @risk_jobs_api.REFRESH_RISK_SCHEMA
+    @action(detail=True, methods=["post"], url_path="refresh-risk", permission_classes=[permissions.IsAuthenticated])
+    def refresh_risk(self, request, pk=None):
+        """Queue the group's risk refresh (risk.api.jobs)."""
+        return risk_jobs_api.refresh_risk(self.get_object(), request)
 
     @extend_schema(summary="Set the unified credit limit (risk officers and head office)",
                    description="A limit more than LIMIT_CHANGE_CONFIRM_FACTOR times above or below the current one "

@@ -52,10 +52,22 @@ def guarantee(guarantor, borrower, amount, *, currency="CNY", start=dt.date(2026
                                     currency=currency, start_date=start, end_date=end)
 
 
+def product():
+    """A catalogue product (the catalogue loaded again if a transactional test's flush emptied it)."""
+    if not Product.objects.exists():
+        import importlib
+
+        from django.apps import apps as django_apps
+        from django.db import connection
+
+        importlib.import_module("services.migrations.0002_catalogue").load(django_apps, connection.schema_editor())
+    return Product.objects.order_by("pk").first()
+
+
 def facility(enterprise, limit, *, drawn=0, currency="CNY", past_due=0, since=None, status="active"):
     return Facility.objects.create(
         reference=f"FAC-T-{next(_refs):06d}", enterprise=enterprise,
-        product=Product.objects.order_by("pk").first(), limit_amount=Decimal(str(limit)),
+        product=product(), limit_amount=Decimal(str(limit)),
         drawn=Decimal(str(drawn)), currency=currency, start_date=dt.date(2025, 1, 1), end_date=dt.date(2027, 12, 31),
         status=status, past_due_amount=Decimal(str(past_due)), past_due_since=since)
 
