@@ -589,7 +589,20 @@ def group_membership_refresh(*, groups: Iterable[GroupClient] | None = None, chu
             # An edit in the web and the nightly refresh may rewrite the same group's rows at once:
             # one waits for the other's transaction instead of failing on the unique constraint.
             transaction_lock(MEMBERSHIP_ROWS_LOCK)
-            GroupMembership.objects.filter(group_id__in=[g.pk for g, _, _ in batch]).delete()
+            # Members confirmed through the group tests (risk.identification, reason IDENTIFIED) are kept
+            # unless control now makes them members anyway: the derived row then replaces them.
+            batch_ids = [g.pk for g, _, _ in batch]
+            derived = {(m.group_id, m.enterprise_id) for _, members, _ in batch for m in members}
+            identified = {
+                (g, e) for g, e in GroupMembership.objects.filter(
+                    group_id__in=batch_ids, reason=MembershipReason.IDENTIFIED).values_list("group_id", "enterprise_id")
+            }
+            GroupMembership.objects.filter(group_id__in=batch_ids).exclude(reason=MembershipReason.IDENTIFIED).delete()
+            if identified & derived:
+                both = Q()
+                for g, e in identified & derived:
+                    both |= Q(group_id=g, enterprise_id=e)
+                GroupMembership.objects.filter(both, reason=MembershipReason.IDENTIFIED).delete()
             rows = [m for _, members, _ in batch for m in members]
             GroupMembership.objects.bulk_create(rows, batch_size=5000)
             stamped = [GroupClient(pk=g.pk, membership_refreshed_at=now, membership_warnings=warnings)
