@@ -26,4 +26,10 @@ router.register("other-bank-financing", OtherBankFinancingViewSet, basename="oth
 router.register("risk-settings", RiskSettingsViewSet, basename="risk-settings")
 # --- end facilities ---
 
+# --- group-membership proposals (risk.api.proposals; helper charlie) ---
+from risk.api.proposals import GroupProposalViewSet  # noqa: E402
+
+router.register("group-proposals", GroupProposalViewSet, basename="group-proposal")
+# --- end proposals ---
+
 urlpatterns = router.urls
