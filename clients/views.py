@@ -49,7 +49,9 @@ from core.permissions import (
     RequestParticipantRequiredMixin,
 )
 from core.views import EditorFormMixin, ServiceFormMixin, query_without_page
+from risk.exposure import group_limit_section
 from risk.panels import enterprise_alerts_section, group_risk_section
+from risk.views_facilities import enterprise_facilities_section
 from services.views_advice import enterprise_section as enterprise_needs_section
 from services.views_advice import group_section as group_needs_section
 from staff.scope import scope_for
@@ -158,6 +160,7 @@ class GroupDetailView(HtmxTemplateMixin, GroupObjectMixin, TemplateView):
             can_set_limit=scope.can_set_limits_and_ratings,
             na=group_needs_section(self.request.user, group),  # services.views_advice: needs analysis
             risk=group_risk_section(self.request.user, group),  # risk alerts
+            limits=group_limit_section(self.request.user, group),  # risk.exposure: the limit tree
         )
         return ctx
 
@@ -205,6 +208,7 @@ class EnterpriseDetailView(TemplateView):
             can_set_rating=scope.can_set_limits_and_ratings,
             na=enterprise_needs_section(user, enterprise),  # services.views_advice: needs analysis
             risk_alerts=enterprise_alerts_section(user, enterprise),  # risk alerts
+            facilities_section=enterprise_facilities_section(user, enterprise),  # risk: facilities, other banks
         )
 
     def counterparty_context(self, enterprise) -> dict:

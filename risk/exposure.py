@@ -190,6 +190,8 @@ class Node:
     depth: int = 0
     children: list = field(default_factory=list)
     unconverted: int = 0
+    sub_limit: object = None  # a member's SubLimit row
+    allocated: Decimal = Decimal("0")  # the group: its sub-limits together
 
     @property
     def headroom(self) -> Decimal | None:
@@ -243,6 +245,13 @@ class Concentration:
     def css(self):
         return {BREACH: "limit-over", WARNING: "limit-near"}.get(self.level, "")
 
+    @property
+    def title(self) -> str:
+        from core.money import chinese
+
+        zh_label, en_label = CONCENTRATION_LABELS.get(self.label, (self.label, self.label))
+        return zh_label if chinese() else en_label
+
 
 @dataclass
 class GroupLimits:
@@ -255,6 +264,31 @@ class GroupLimits:
     other_banks_by_lender: list[tuple[str, Decimal]]
     unconverted: int
     as_of: dt.date
+    parent_of: dict = field(default_factory=dict)
+
+    def rows(self) -> list[Node]:
+        """The tree drawn as rows: the group, then each member followed by its facilities and by the
+        members it controls (depth first, in the members' order)."""
+        children: dict[int | None, list[Node]] = {}
+        for node in self.members:
+            children.setdefault(self.parent_of.get(node.obj.pk), []).append(node)
+        out = [self.root]
+        seen: set[int] = set()
+
+        def walk(node):
+            if node.obj.pk in seen:
+                return
+            seen.add(node.obj.pk)
+            out.append(node)
+            out.extend(node.children)
+            for child in children.get(node.obj.pk, []):
+                walk(child)
+
+        for node in children.get(None, []):
+            walk(node)
+        for node in self.members:  # anything a broken tree left out
+            walk(node)
+        return out
 
     def as_dict(self) -> dict:
         return {"group": self.group.pk, "as_of": self.as_of.isoformat(), "tree": self.root.as_dict(),
@@ -373,7 +407,7 @@ def group_limit_tree(group, *, as_of: dt.date | None = None) -> GroupLimits:
     return GroupLimits(group=group, root=root, members=member_nodes,
                        concentration=[c for c in conc if c.cap > 0], large_exposure=bool(large_cap and exposure >= large_cap),
                        other_banks=other_total, other_banks_by_lender=sorted(by_lender.items(), key=lambda p: -p[1]),
-                       unconverted=unconverted, as_of=as_of)
+                       unconverted=unconverted, as_of=as_of, parent_of=parent_of)
 
 
 CONCENTRATION_LABELS = {
@@ -388,16 +422,14 @@ CONCENTRATION_LABELS = {
 
 def group_limit_section(user, group) -> dict | None:
     """The group 360 page's section "统一授信与额度使用" (templates/risk/_limit_tree.html): the tree
-    and headroom, for users with the group in reach (the page already checked it); None for others."""
-    from clients.access import groups_in_reach
+    and headroom. The caller has checked that the group is in the user's reach (the group page's
+    lookup); a user without a role gets None."""
     from staff.scope import scope_for
 
     if scope_for(user).sees_nothing:
         return None
-    if not scope_for(user).sees_all and not groups_in_reach(user).filter(pk=group.pk).exists():
-        return None
     limits = group_limit_tree(group)
-    return {"limits": limits, "can_set": scope_for(user).can_set_limits_and_ratings}
+    return {"limits": limits, "can_set": scope_for(user).can_set_limits_and_ratings, "show_link": True}
 
 
 # --- preview --------------------------------------------------------------------------------------------
