@@ -67,13 +67,13 @@ def group_risk_levels(group_ids) -> dict[int, RiskLevel]:
 def open_alerts_of_group(user, group):
     """The group's open alerts the user may see, most severe first."""
     return (RiskAlert.objects.for_user(user).open().filter(_group_alerts_q([group.pk]))
-            .select_related("enterprise", "assignee").order_by("-severity", "opened_at", "pk"))
+            .select_related("enterprise", "assignee__profile").order_by("-severity", "opened_at", "pk"))
 
 
 def open_alerts_of_enterprise(user, enterprise):
     return (RiskAlert.objects.for_user(user).open()
             .filter(Q(enterprise=enterprise) | Q(parties__enterprise=enterprise)).distinct()
-            .select_related("enterprise", "assignee").order_by("-severity", "opened_at", "pk"))
+            .select_related("enterprise", "assignee__profile").order_by("-severity", "opened_at", "pk"))
 
 
 def open_by_severity(user) -> list[dict]:
@@ -92,7 +92,7 @@ def my_alerts(user, rows: int = PANEL_ROWS) -> list:
     return list(RiskAlert.objects.for_user(user).open()
                 .annotate(mine=Case(When(assignee_id=user.pk, then=Value(0)), default=Value(1),
                                     output_field=IntegerField()))
-                .select_related("enterprise", "group", "assignee")
+                .select_related("enterprise", "group", "assignee__profile")
                 .order_by("mine", "-severity", "opened_at", "pk")[:rows])
 
 

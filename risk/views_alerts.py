@@ -59,8 +59,8 @@ def rule_labels() -> dict[str, object]:
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    severity = django_filters.TypedChoiceFilter(label=gettext_lazy("Severity"), coerce=int,
-                                                choices=Severity.choices, empty_label=gettext_lazy("All"))
+    severity = django_filters.ChoiceFilter(label=gettext_lazy("Severity"), choices=Severity.choices,
+                                           empty_label=gettext_lazy("All"))
     rule = django_filters.ChoiceFilter(label=gettext_lazy("Rule"), empty_label=gettext_lazy("All"), choices=[])
     branch = django_filters.NumberFilter(label=gettext_lazy("Branch"), method="filter_branch", widget=forms.Select)
     group = django_filters.NumberFilter(label=gettext_lazy("Group client"), method="filter_group",
@@ -129,7 +129,7 @@ class AlertQueueView(View):
         user = request.user
         _ensure_role(user)
         base = RiskAlert.objects.for_user(user).select_related("enterprise", "enterprise__branch", "group",
-                                                                "assignee")
+                                                                "assignee__profile")
         filterset = AlertFilterSet(request.GET, queryset=base, user=user)
         queryset = filterset.qs.order_by("-severity", "opened_at", "pk") if filterset.is_valid() else base.none()
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -147,7 +147,7 @@ class AlertQueueView(View):
 def _get_alert(user, pk) -> RiskAlert:
     _ensure_role(user)
     alert = (RiskAlert.objects.for_user(user).select_related("enterprise", "enterprise__branch", "group",
-                                                             "assignee", "status_changed_by")
+                                                             "assignee__profile", "status_changed_by__profile")
              .filter(pk=pk).first())
     if alert is None:
         raise Http404
@@ -180,7 +180,7 @@ def _detail_context(request, alert, error=None):
         entry.changes = [c for c in entry.changes if c.field in shown]
     return {
         "view": view, "alert": alert, "rule_label": rule_labels().get(alert.rule, alert.rule),
-        "comments": list(AlertComment.objects.filter(alert=alert).select_related("author")),
+        "comments": list(AlertComment.objects.filter(alert=alert).select_related("author__profile")),
         "history": history,
         "assignees": _assignees(request.user, alert) if alert.is_open else [],
         "action_error": error,
@@ -267,7 +267,7 @@ class AlertRulesView(View):
             enabled, params = conf[code]
             form = bound[1] if bound and bound[0] == code else rule_form(code, params, enabled=enabled)
             rules.append({"rule": rule, "enabled": enabled, "form": form})
-        history = AlertRule.history.select_related("history_user").order_by("-history_date", "-history_id")[:20]
+        history = AlertRule.history.select_related("history_user__profile").order_by("-history_date", "-history_id")[:20]
         return {"rules": rules, "can_edit": is_head_office(request.user), "history": history}
 
     def get(self, request):
