@@ -52,6 +52,7 @@ from core.views import EditorFormMixin, ServiceFormMixin, query_without_page
 from risk.exposure import group_limit_section
 from risk.panels import enterprise_alerts_section, group_risk_section
 from risk.views_facilities import enterprise_facilities_section
+from risk.views_proposals import group_proposals_section
 from services.views_advice import enterprise_section as enterprise_needs_section
 from services.views_advice import group_section as group_needs_section
 from staff.scope import scope_for
@@ -161,6 +162,7 @@ class GroupDetailView(HtmxTemplateMixin, GroupObjectMixin, TemplateView):
             na=group_needs_section(self.request.user, group),  # services.views_advice: needs analysis
             risk=group_risk_section(self.request.user, group),  # risk alerts
             limits=group_limit_section(self.request.user, group),  # risk.exposure: the limit tree
+            proposals=group_proposals_section(self.request.user, group),  # risk: proposed members
         )
         return ctx
 

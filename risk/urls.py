@@ -41,3 +41,12 @@ urlpatterns += [
     path("concentration/", vf.RiskSettingsView.as_view(), name="concentration"),
     path("related-parties/", vf.RelatedPartyView.as_view(), name="related_parties"),
 ]
+
+# Helper charlie: group identification (proposals, their decisions, the non-fair thresholds).
+from risk import views_proposals  # noqa: E402
+
+urlpatterns += [
+    path("proposals/", views_proposals.ProposalListView.as_view(), name="proposals"),
+    path("proposals/thresholds/", views_proposals.ThresholdsView.as_view(), name="proposal_thresholds"),
+    path("proposals/<int:pk>/<slug:action>/", views_proposals.ProposalActionView.as_view(), name="proposal_action"),
+]
