@@ -52,7 +52,8 @@ SETTINGS_FIELDS = {"net_capital", "tier1_capital", "client_pct", "group_pct", "c
 
 
 def _figure(value) -> str:
-    return money.tile_figure(value)
+    """An amount in a refusal: exact, to the fen (`7,200,000.00 元` / `CNY 7,200,000.00`)."""
+    return money.exact(value)
 
 
 def full_record_enterprise(user, value, field: str = "enterprise") -> Enterprise:
@@ -144,6 +145,8 @@ def _facility_check(facility: Facility) -> None:
         errors["drawn"] = _("The drawn amount cannot be negative.")
     if facility.limit_amount is not None and facility.limit_amount <= 0:
         errors["limit_amount"] = _("The limit must be positive.")
+    if facility.start_date and facility.end_date and facility.end_date < facility.start_date:
+        errors["end_date"] = _("The end date cannot be before the start date.")
     if facility.past_due_amount and not facility.past_due_since:
         errors["past_due_since"] = _("Say since when the amount is past due.")
     if facility.past_due_since and facility.start_date and facility.past_due_since < facility.start_date:

@@ -68,3 +68,13 @@ def deep_group(bank):
     group_membership_refresh(groups=[group])
     group.refresh_from_db()
     return group, core, sub1, sub2, grandchild
+
+
+@pytest.fixture(autouse=True)
+def _products(db):
+    """The catalogue again where a transactional test (the concurrent pledges) flushed it."""
+    if not Product.objects.exists():
+        from services import catalogue_data
+        from services.models import Partner, PlaybookItem
+
+        catalogue_data.load(Product, Partner, PlaybookItem)
