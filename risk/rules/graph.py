@@ -17,7 +17,7 @@ guarantee_cycle
 
 contagion (stage 1: after the other rules wrote their alerts)
     Sources: enterprises with an open (or acknowledged) alert of severity HIGH or above of any other
-    rule. From each source, one step reaches (a) the guarantors of its debt (active guarantees) and
+    rule but guarantee_cycle (a cycle's alert already names all its enterprises). From each source, one step reaches (a) the guarantors of its debt (active guarantees) and
     (b) the enterprises that depend on it for `min_share` % (30) or more of their sales (the source
     pays them: its payments to them / all payments they received) or of their purchases (they pay the
     source / all they paid), over the last `window_months` (12) whole months of the flow summary, in CNY.
@@ -196,14 +196,16 @@ def _months_back(as_of: dt.date, months: int) -> dt.date:
 
 def _sources() -> dict[int, tuple[int, str, int]]:
     """{enterprise id: (severity, rule, alert id)} of the open alerts of HIGH or above of other rules
-    (the worst one per enterprise, then the lowest alert id). One query."""
+    (the worst one per enterprise, then the lowest alert id). Not guarantee cycles: a cycle's alert
+    already names every enterprise on it, and its subject enterprise (the smallest id) is no more the
+    source than the others. One query."""
     from risk.models import OPEN_STATUSES
 
     t = _tables()
     rows = fetch(f"""SELECT DISTINCT ON (enterprise_id) enterprise_id, severity, rule, id FROM {t['a']}
-                     WHERE status = ANY(%s) AND severity >= %s AND rule <> %s AND enterprise_id IS NOT NULL
+                     WHERE status = ANY(%s) AND severity >= %s AND rule <> ALL(%s) AND enterprise_id IS NOT NULL
                      ORDER BY enterprise_id, severity DESC, id""",
-                 [list(OPEN_STATUSES), int(Severity.HIGH), CONTAGION])
+                 [list(OPEN_STATUSES), int(Severity.HIGH), [CONTAGION, CYCLE]])
     return {e: (s, r, a) for e, s, r, a in rows}
 
 
