@@ -7,10 +7,14 @@ side sees of the OTHER side's enterprises is decided here, once, for the pages a
 - every enterprise on the path: its registry card only (name, credit code, client or prospect, owning
   branch; never its RM or figures), the card open to every role (DESIGN.md section 4); a link to its
   360 page only where the viewer has reach on it (full record or counterparty);
-- an edge's amount (`figures["edges"]`: guarantor -> borrower with `amount_cny`) only when the viewer
-  may see that guarantee: one end in their full record (like circles.Guarantee.for_user);
+- an edge's figure (`figures["edges"]` of a guarantee cycle: guarantor -> borrower with `amount_cny`;
+  `figures["steps"]` of a contagion path: `amount_cny` of a guarantee or `share_pct` of sales or
+  purchases) only when the viewer may see that relation: one end in their full record (like
+  circles.Guarantee.for_user);
 - the alert's other figures and its evidence text only when its subject (the enterprise, else the
-  group) is in the viewer's reach; otherwise a note says that the subject's branch reads them.
+  group) is in the viewer's reach; otherwise a note says that the subject's branch reads them. Where
+  an edge is hidden from the viewer, figures summing or comparing amounts over the path (keys naming
+  an amount or CNY) are left out too: they would tell the hidden amount.
 
 `alert_views(user, alerts)` works for a list: three queries whatever the number of alerts and
 parties (the parties with their branches, the viewer's full record among them, their counterparties)."""
@@ -45,7 +49,24 @@ class Card:
 class Edge:
     source: Card
     target: Card
-    amount_cny: str | None  # None: the viewer may not see this guarantee
+    amount_cny: str | None  # None: not given, or the viewer may not see this relation
+    # A cycle's edge: "guarantees" (source guarantees target). A contagion step (source: the side
+    # nearer the alert's origin): "guarantor" (target guarantees source), "sales" / "purchases" (target
+    # depends on source for that share of its sales / purchases).
+    relation: str = "guarantees"
+    share_pct: str | None = None
+    visible: bool = True
+
+    @property
+    def relation_label(self) -> str:
+        from django.utils.translation import gettext
+
+        return {
+            "guarantees": gettext("guarantees the debt of"),
+            "guarantor": gettext("is guaranteed by"),
+            "sales": gettext("buys this share of the sales of"),
+            "purchases": gettext("supplies this share of the purchases of"),
+        }.get(self.relation, self.relation)
 
 
 @dataclass
@@ -81,10 +102,6 @@ def alert_views(user, alerts) -> list[AlertView]:
                 .values_list("alert_id", "enterprise_id", "enterprise__name", "enterprise__uscc",
                              "enterprise__is_client", "enterprise__branch__name"))
     ids = {r[1] for r in rows} | {a.enterprise_id for a in alerts if a.enterprise_id}
-    for a in alerts:
-        for edge in (a.figures or {}).get("edges") or []:
-            if isinstance(edge, dict):
-                ids.update(v for v in (edge.get("from"), edge.get("to")) if isinstance(v, int))
     if scope.sees_all:
         full, linked = set(ids), set(ids)
     elif scope.sees_nothing or not ids:
@@ -111,20 +128,26 @@ def alert_views(user, alerts) -> list[AlertView]:
     views = []
     for a in alerts:
         figures = dict(a.figures or {})
-        raw_edges = figures.pop("edges", None) or []
+        raw_edges = (figures.pop("edges", None) or []) + (figures.pop("steps", None) or [])
         visible = (a.enterprise_id in full) if a.enterprise_id else (a.group_id in groups)
         edges = []
-        for edge in raw_edges:
+        for edge in raw_edges if isinstance(raw_edges, list) else []:
             if not isinstance(edge, dict):
                 continue
             src, dst = cards.get(edge.get("from")), cards.get(edge.get("to"))
             if src is None or dst is None:
                 continue
             may = src.full or dst.full
-            edges.append(Edge(src, dst, str(edge.get("amount_cny")) if may and edge.get("amount_cny") is not None
-                              else None))
-        views.append(AlertView(alert=a, path=paths.get(a.pk, []), edges=edges,
-                               figures=figures if visible else {}, evidence_visible=visible))
+            amount, share = edge.get("amount_cny"), edge.get("share_pct")
+            edges.append(Edge(src, dst, str(amount) if may and amount is not None else None,
+                              relation=str(edge.get("relation") or "guarantees"),
+                              share_pct=str(share) if may and share is not None else None, visible=may))
+        if not visible:
+            figures = {}
+        elif not all(e.visible for e in edges):
+            figures = {k: v for k, v in figures.items() if "amount" not in k and "cny" not in k.lower()}
+        views.append(AlertView(alert=a, path=paths.get(a.pk, []), edges=edges, figures=figures,
+                               evidence_visible=visible))
     return views
 
 
@@ -134,4 +157,5 @@ def alert_view(user, alert) -> AlertView:
 
 def visible_edges_json(view: AlertView) -> list[dict]:
     """The API's form of the visible edges: credit codes, and the amount or null."""
-    return [{"from": e.source.uscc, "to": e.target.uscc, "amount_cny": e.amount_cny} for e in view.edges]
+    return [{"from": e.source.uscc, "to": e.target.uscc, "relation": e.relation, "amount_cny": e.amount_cny,
+             "share_pct": e.share_pct, "visible": e.visible} for e in view.edges]
