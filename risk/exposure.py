@@ -301,27 +301,45 @@ class GroupLimits:
 
 
 def _facilities_cny(enterprise_ids, day: dt.date):
-    """Active facilities of the enterprises with their CNY limit and drawn (None without a rate). One query."""
+    """Active facilities of the enterprises (with their product), annotated with `rate` (yuan per unit
+    on `day`, None without one). One query."""
+    from django.db.models import DecimalField
+    from django.db.models.expressions import RawSQL
+
     from risk.models import Facility
 
-    t = _tables()
-    rows = fetch(f"""SELECT f.id, ROUND(f.limit_amount * {_rate('f.currency', '%(day)s::date')}, 2),
-                            ROUND(f.drawn * {_rate('f.currency', '%(day)s::date')}, 2)
-                     FROM {t['f']} f WHERE f.status = 'active' AND f.enterprise_id = ANY(%(ids)s)""",
-                 {"day": day, "ids": list(enterprise_ids)})
-    cny = {pk: (lim, drawn) for pk, lim, drawn in rows}
-    facilities = list(Facility.objects.filter(pk__in=list(cny)).select_related("product")
-                      .order_by("enterprise_id", "reference"))
+    table = Facility._meta.db_table
+    rate = RawSQL(_rate(f"{table}.currency", "%s::date"), [day], output_field=DecimalField(max_digits=30, decimal_places=10))
+    facilities = list(Facility.objects.filter(enterprise_id__in=list(enterprise_ids), status="active")
+                      .select_related("product").annotate(rate=rate).order_by("enterprise_id", "reference"))
+    cny = {}
+    for f in facilities:
+        cny[f.pk] = (None, None) if f.rate is None else (
+            (f.limit_amount * f.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            (f.drawn * f.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return facilities, cny
+
+
+def other_banks_by_lender(enterprise_ids, day: dt.date) -> tuple[list[tuple[str, Decimal]], int]:
+    """Other banks' financing of the enterprises per lender in CNY at the rate of `day`, largest first,
+    and how many amounts had no rate (left out). One query."""
+    t = _tables()
+    rows = fetch(f"""SELECT o.lender, SUM(ROUND(o.amount * {_rate('o.currency', '%(day)s::date')}, 2)),
+                            COUNT(*) FILTER (WHERE {_rate('o.currency', '%(day)s::date')} IS NULL)
+                     FROM {t['o']} o WHERE o.enterprise_id = ANY(%(ids)s) GROUP BY o.lender""",
+                 {"day": day, "ids": list(enterprise_ids)})
+    by_lender = sorted(((lender, Decimal(total)) for lender, total, _n in rows if total is not None),
+                       key=lambda p: (-p[1], p[0]))
+    return by_lender, sum(n for _l, _t, n in rows)
 
 
 def group_limit_tree(group, *, as_of: dt.date | None = None) -> GroupLimits:
     """One group's limit tree: group -> members (in the drawn control tree's order, with sub-limits)
     -> their facilities; concentration figures and other banks' financing. A fixed number of queries
-    whatever the size of the group (memberships, facilities in CNY, facility rows, sub-limits, settings,
-    related parties, other banks)."""
+    whatever the size of the group (settings, memberships, facilities with their rates, sub-limits,
+    related parties, other banks per lender)."""
     from clients.models import GroupMembership
-    from risk.models import OtherBankFinancing, RelatedParty, RiskSettings, SubLimit
+    from risk.models import RelatedParty, RiskSettings, SubLimit
 
     as_of = as_of or timezone.localdate()
     conf = RiskSettings.current()
@@ -331,7 +349,7 @@ def group_limit_tree(group, *, as_of: dt.date | None = None) -> GroupLimits:
     ids = [m.enterprise_id for m in memberships]
     facilities, cny = _facilities_cny(ids, as_of)
     subs = {s.enterprise_id: s for s in SubLimit.objects.filter(group=group)}
-    related = set(RelatedParty.objects.filter(enterprise_id__in=ids).values_list("enterprise_id", flat=True))
+    related = set(RelatedParty.objects.filter(enterprise_id__in=ids).order_by().values_list("enterprise_id", flat=True))
 
     nodes: dict[int, Node] = {}
     unconverted = 0
@@ -386,27 +404,12 @@ def group_limit_tree(group, *, as_of: dt.date | None = None) -> GroupLimits:
     if related:
         conc.append(Concentration("related_group", related_used, cap(conf.net_capital, conf.related_group_pct), warn))
     large_cap = cap(conf.tier1_capital, conf.large_exposure_pct)
-    other = list(OtherBankFinancing.objects.filter(enterprise_id__in=ids).values_list("lender", "amount", "currency",
-                                                                                      "as_of"))
-    by_lender: dict[str, Decimal] = {}
-    from core.fx import rate as fx_rate
-
-    rates: dict[tuple[str, dt.date], Decimal | None] = {}
-    other_total = Decimal("0")
-    for lender, amount, currency, _day in other:
-        key = (currency, as_of)
-        if key not in rates:
-            rates[key] = fx_rate(currency, as_of)
-        r = rates[key]
-        if r is None:
-            unconverted += 1
-            continue
-        value = (amount * r).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        by_lender[lender] = by_lender.get(lender, Decimal("0")) + value
-        other_total += value
+    by_lender, left_out = other_banks_by_lender(ids, as_of)
+    unconverted += left_out
+    other_total = sum((a for _l, a in by_lender), Decimal("0"))
     return GroupLimits(group=group, root=root, members=member_nodes,
                        concentration=[c for c in conc if c.cap > 0], large_exposure=bool(large_cap and exposure >= large_cap),
-                       other_banks=other_total, other_banks_by_lender=sorted(by_lender.items(), key=lambda p: -p[1]),
+                       other_banks=other_total, other_banks_by_lender=by_lender,
                        unconverted=unconverted, as_of=as_of, parent_of=parent_of)
 
 
