@@ -312,9 +312,12 @@ def _link_en(parent, child, share, ctype, names) -> str:
     return f"{names(parent, 'en')} {TYPE_EN.get(ctype, ctype)} {names(child, 'en')}"
 
 
-def _test_common_control(group_id, members, controllers, names, out):
-    """controllers: {("e", id) | ("p", id number): [(child, link row, display name)]}."""
-    for key, held in controllers.items():
+def _test_common_control(group_id, members, controllers, controllers_of, names, out):
+    """controllers: {("e", id) | ("p", id number): [(child, link row, display name)]}; controllers_of:
+    {child: controller keys} (only the controllers of the group's members are looked at)."""
+    keys = sorted({k for m in members for k in controllers_of.get(m, ())}, key=str)
+    for key in keys:
+        held = controllers[key]
         if key[0] == "e" and key[1] in members:
             continue
         inside = [h for h in held if h[0] in members]
@@ -344,9 +347,11 @@ def _share_en(row) -> str:
     return f"{_pct(row[5])} of the shares" if row[6] == "equity" else SHARE_EN.get(row[6], row[6])
 
 
-def _test_key_persons(group_id, members, person_rels, names, out):
-    """person_rels: {id number: [(enterprise, kind, token, zh, en)]}, kind role | kinship | control."""
-    for rels in person_rels.values():
+def _test_key_persons(group_id, members, person_rels, persons_of, names, out):
+    """person_rels: {id number: [(enterprise, kind, token, zh, en)]}, kind role | kinship | control;
+    persons_of: {enterprise: id numbers} (only the persons of the group's members are looked at)."""
+    for pkey in sorted({k for m in members for k in persons_of.get(m, ())}):
+        rels = person_rels[pkey]
         inside = [r for r in rels if r[0] in members]
         if not inside:
             continue
@@ -443,6 +448,15 @@ def refresh(enterprise_ids=None, *, as_of: dt.date | None = None) -> dict:
             out_rels.append((enterprise, kind, token, zh, en))
         texts[pkey] = out_rels
 
+    controllers_of: dict[int, set] = defaultdict(set)
+    for key, held in controllers.items():
+        for child, _row, _who in held:
+            controllers_of[child].add(key)
+    persons_of: dict[int, set] = defaultdict(set)
+    for pkey, rels in person_rels.items():
+        for rel in rels:
+            persons_of[rel[0]].add(pkey)
+
     found: dict[tuple, _Found] = defaultdict(_Found)
     guarantees_by_guarantor: dict[int, list] = defaultdict(list)
     for gid, guarantor, borrower, amount in free:
@@ -454,8 +468,8 @@ def refresh(enterprise_ids=None, *, as_of: dt.date | None = None) -> dict:
     for g in groups:
         members = memberships[g]
         _test_control(g, members, down, up, names, found)
-        _test_common_control(g, members, named_controllers, names, found)
-        _test_key_persons(g, members, texts, names, found)
+        _test_common_control(g, members, named_controllers, controllers_of, names, found)
+        _test_key_persons(g, members, texts, persons_of, names, found)
         for cand, amt, back in flows_by_group.get(g, ()):
             found[(g, cand, IdentificationTest.NON_FAIR)].add(
                 f"非公允资金往来：{params['window_months']}个月内成员单向支付{names(cand)}{tile_figure(amt, 'zh')}，"

@@ -59,3 +59,17 @@ def test_confirm_and_reject(api_as, bank, proposals):
     assert row["status"] == "rejected" and row["decision_note"] == "不属实"
     assert not GroupMembership.objects.filter(group=bank.group_gy, enterprise=theirs.enterprise).exists()
     assert api_as(bank.outsider).post(f"{URL}{theirs.pk}/confirm/", {}, format="json").status_code in (403, 404)
+
+
+def test_hostile_input_is_never_a_500(api_as, client_as, bank, proposals):
+    api = api_as(bank.rm_gy1)
+    for params in ({"enterprise": "a\x00b"}, {"group": "99999999999999999999"}, {"test": "%ED%A0%80"},
+                   {"enterprise": "' OR 1=1 --"}):
+        assert api.get(URL, params).status_code in (200, 400), params
+    pk = proposals["mine"].pk
+    assert api.post(f"{URL}{pk}/reject/", {"note": "x\x00"}, format="json").status_code == 400
+    assert api.post(f"{URL}{pk}/confirm/", {"note": "x" * 501}, format="json").status_code == 400
+    page = client_as(bank.rm_gy1)
+    assert page.get("/risk/proposals/", {"group": "a\x00", "test": "\x00"}).status_code in (200, 400)
+    assert page.get("/risk/proposals/", {"group": "abc", "test": "nope", "status": "x"}).status_code == 200
+    assert page.post(f"/risk/proposals/{pk}/reject/", {"note": "\x00"}, HTTP_HX_REQUEST="true").status_code in (200, 400)
