@@ -170,3 +170,15 @@ def test_landing_panels(bank, client_as, simple):
     html = client_as(bank.risk_gy).get("/").content.decode()
     assert 'id="panel-alerts-by-severity"' in html and f'id="panel-alert-{simple.pk}"' in html
     assert f'id="panel-alert-{mine.pk}"' not in html  # low: not among the newest high
+
+
+def test_rules_page_queries_do_not_grow(bank, client_as, test_rule):
+    from risk.rule_settings import alert_rule_update
+
+    hq, rm = client_as(bank.hq), client_as(bank.rm_gy1)
+    alert_rule_update(bank.hq, "delta_probe", params={"days": 40})
+    small = (count_queries(hq, "/risk/rules/", label="rules hq"), count_queries(rm, "/risk/rules/", label="rules rm"))
+    for days in range(41, 50):
+        alert_rule_update(bank.hq, "delta_probe", params={"days": days})
+    large = (count_queries(hq, "/risk/rules/", label="rules hq"), count_queries(rm, "/risk/rules/", label="rules rm"))
+    assert small == large == (6, 6)
