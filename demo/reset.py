@@ -49,6 +49,22 @@ def _client_data_models():
         yield model.history.model
     yield ClientProfile
     yield ContributionMonth
+    yield from _risk_models()
+
+
+def _risk_models():
+    """Risk (issue 10): alerts, proposals, facilities, pledges, sub-limits, other banks' financing,
+    related parties and their history, children first; the concentration limits and the rules'
+    settings are configuration and stay."""
+    from risk import models as risk
+
+    first = [risk.AlertComment, risk.AlertParty, risk.RiskAlert, risk.Pledge, risk.Facility]
+    kept = {risk.RiskSettings, risk.AlertRule}
+    kept |= {m.history.model for m in kept}
+    rest = [m for m in apps.get_app_config("risk").get_models(include_auto_created=True)
+            if m not in first and m not in kept]
+    yield from first
+    yield from rest
 
 
 def _models():

@@ -45,6 +45,27 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
     return today.replace(day=1) - dt.timedelta(days=1)
 
 
+def _seed_risk(state: BuildState, say) -> None:
+    """Risk (issue 10): facilities, sub-limits, pledges, other banks' financing and the conditions every
+    early-warning rule looks for (risk.demo), then the risk job once at the data's date (PostgreSQL
+    only: see risk.engine)."""
+    from risk import demo as risk_demo
+
+    mark = time.monotonic()
+    risk_demo.seed(as_of=state.as_of, seed=state.seed, log=say)
+    if connection.vendor == "postgresql":
+        from risk.tasks import refresh_risk_all
+
+        result = refresh_risk_all(as_of=state.as_of.isoformat())
+        opened = ", ".join(f"{code} {n}" for code, n in sorted(result.get("opened_by_rule", {}).items()))
+        say(f"risk alerts: {result.get('opened', 0)} opened ({opened})")
+    else:
+        say("risk alerts skipped: the early-warning rules need PostgreSQL (set DATABASE_URL)")
+    # Facilities, pledges, guarantees and alerts were written in bulk: their first history record.
+    write_baseline(when=state.now, reason="seed", skip_fk_triggers=state.writer.skip_fk_triggers)
+    say(f"risk data ready ({time.monotonic() - mark:.1f} s)")
+
+
 def _team(rng: random.Random, lead, colleagues: list) -> list[int]:
     others = [u.pk for u in colleagues if u.pk != lead.pk]
     return [lead.pk, *rng.sample(others, min(len(others), rng.randint(0, 2)))]
@@ -175,6 +196,7 @@ def build(
             f"{result.get('contribution_rows', 0)} monthly contribution rows ({time.monotonic() - mark:.1f} s)")
     else:
         say("needs analysis skipped: it needs PostgreSQL (set DATABASE_URL)")
+    _seed_risk(state, say)
     say(f"done ({time.monotonic() - started:.0f} s), data as of {as_of}")
     counts = state.writer.counts()
     # Holdings and exchange rates (issue 9) are reported in the log, not in the counts table.

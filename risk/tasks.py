@@ -17,6 +17,7 @@ writes nothing), so a worker killed mid-run loses nothing and the redelivered ta
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from celery import shared_task
@@ -43,7 +44,14 @@ def _flat(result: dict) -> dict:
     return out
 
 
-def _identify(enterprise_ids, counts) -> None:
+def _as_of(value) -> dt.date | None:
+    """A run date passed to a task (ISO text over the broker); None: today."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _identify(enterprise_ids, counts, as_of=None) -> None:
     """Group identification (risk.identification, the regulator's four tests) over the same
     enterprises, where that module is installed."""
     try:
@@ -53,7 +61,7 @@ def _identify(enterprise_ids, counts) -> None:
     refresh = getattr(identification, "refresh", None)
     if refresh is None:
         return
-    result = refresh(enterprise_ids)
+    result = refresh(enterprise_ids, as_of=as_of)
     if isinstance(result, dict):
         counts["identification"] = {k: v for k, v in result.items() if isinstance(v, (int, str, float))}
 
@@ -66,12 +74,16 @@ def group_enterprise_ids(group_id: int) -> list[int]:
 
 
 @shared_task(acks_late=True, time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 60)
-def refresh_risk_all() -> dict:
-    with record_run(RISK_JOB, lock=ALL_LOCK, lock_wait=0, time_limit=TIME_LIMIT) as counts:
+def refresh_risk_all(as_of: str | None = None) -> dict:
+    """Every enterprise; `as_of` (ISO date, default today) for a data set whose "now" is another day
+    (the demo's)."""
+    day = _as_of(as_of)
+    params = {"as_of": day.isoformat()} if day else {}
+    with record_run(RISK_JOB, params=params, lock=ALL_LOCK, lock_wait=0, time_limit=TIME_LIMIT) as counts:
         if counts.skipped:
             return dict(counts)
-        counts.update(_flat(engine.refresh(None)))
-        _identify(None, counts)
+        counts.update(_flat(engine.refresh(None, as_of=day)))
+        _identify(None, counts, day)
     return dict(counts)
 
 

@@ -9,7 +9,8 @@ date) index.
 - `inflow_drop`: what the enterprise received in the last `recent_days` (30) days against the monthly
   average of the `trailing_days` (90) days before them (a month = 30 days). Fires when the average is
   at least `min_monthly_avg` (small histories are ignored) and the recent inflows are down by
-  `min_drop_pct` (40 %) or more. Severity: medium; high from a drop of 70 %; critical at 100 %.
+  `min_drop_pct` (40 %) or more. Severity: medium; high from a drop of
+  `high_drop_pct` (80 %).
 - `large_outflow`: one payment in the last `days` (30) days to a party outside the payer's groups
   (members and cores of the groups it belongs to or is in the circle of) and outside those groups'
   circles, of at least `min_amount` and above `max_share_pct` (30 %) of the payer's latest balance
@@ -84,7 +85,7 @@ def evaluate_inflow_drop(scope: Scope, params: dict) -> list[Finding]:
     for e_id, group_id, recent, avg in rows:
         recent, avg = dec(recent).quantize(CENT), dec(avg).quantize(CENT)
         drop = (1 - recent / avg) * 100 if avg else Decimal(0)
-        severity = Severity.CRITICAL if recent <= 0 else Severity.HIGH if drop >= 70 else Severity.MEDIUM
+        severity = Severity.HIGH if drop >= dec(params["high_drop_pct"]) else Severity.MEDIUM
         out.append(Finding(
             subject_key=enterprise_key(e_id), enterprise_id=e_id, group_id=group_id, severity=int(severity),
             figures={"recent": str(recent), "monthly_average": str(avg), "drop_pct": pct(drop),
@@ -105,6 +106,7 @@ inflow_drop = register(Rule(
                   "not judged."),
     params=(
         Param("min_drop_pct", _("Drop of at least"), Unit.PCT, "40", "1", "100"),
+        Param("high_drop_pct", _("High severity from a drop of"), Unit.PCT, "80", "1", "100"),
         Param("recent_days", _("Recent period"), Unit.DAYS, 30, 7, 180),
         Param("trailing_days", _("Period before, for the monthly average"), Unit.DAYS, 90, 30, 730),
         Param("min_monthly_avg", _("Monthly average inflows of at least"), Unit.CNY, "1000000", "0",

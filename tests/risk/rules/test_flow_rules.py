@@ -35,10 +35,10 @@ def test_inflow_drop_fires_at_half_the_monthly_average(bank):
                                  "the 90 days before (CNY 3.00 m)")
 
 
-def test_inflow_drop_nothing_received_is_critical(bank):
-    payee = _inflows(bank, 3_000_000, 0)
+def test_inflow_drop_of_80_percent_or_more_is_high(bank):
+    payee = _inflows(bank, 3_000_000, 600_000)  # -80 %
     run()
-    assert alerts("inflow_drop")[payee].severity == 4
+    assert alerts("inflow_drop")[payee].severity == 3
 
 
 def test_inflow_drop_near_miss_down_less_than_40_percent(bank):
