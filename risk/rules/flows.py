@@ -265,7 +265,7 @@ intra_group_spike = register(Rule(
         Param("factor", _("Multiple of the monthly average of at least"), Unit.FACTOR, "3", "1", "100"),
         Param("min_amount", _("Recent transfers of at least"), Unit.CNY, "5000000", "0", "1000000000000"),
         Param("recent_days", _("Recent period"), Unit.DAYS, 30, 7, 180),
-        Param("history_months", _("History"), Unit.MONTHS, 6, 1, 24),
+        Param("history_months", _("Months of history"), Unit.MONTHS, 6, 1, 24),
     ),
     evaluate=evaluate_intra_group_spike,
 ))
