@@ -59,9 +59,11 @@ def test_group_page_block_and_query_counts(client_as, bank):
     assert 'id="group-proposals"' in page
     one_list = count_queries(client, "/risk/proposals/", label="proposals list")
     one_group = count_queries(client, url, label="group page")
-    _make(bank, 4)
+    _make(bank, 11)  # more than the block shows
     assert count_queries(client, "/risk/proposals/", label="proposals list") == one_list
+    page = client.get(url).content.decode()
     assert count_queries(client, url, label="group page") == one_group
+    assert "All of the group&#x27;s proposals" in page or "All of the group's proposals" in page
 
 
 def test_list_query_count_pinned(client_as, bank):
