@@ -163,7 +163,16 @@ def _save_facility(user, facility: Facility, guarantees=None) -> Facility:
         raise ValidationError({"reference": _("A facility with this reference already exists.")}) from None
     if guarantees is not None:
         facility.guarantees.set(guarantees)
+    _refresh_risk_later(facility)
     return facility
+
+
+def _refresh_risk_later(facility: Facility) -> None:
+    """Facilities feed the early-warning rules (past due, limits): the enterprise's rules run again
+    through the outbox, after the write commits (risk.tasks)."""
+    from risk.tasks import queue_enterprises_refresh
+
+    queue_enterprises_refresh([facility.enterprise_id])
 
 
 def _guarantees(user, values, enterprise):
@@ -261,6 +270,7 @@ def facility_close(user, facility: Facility) -> Facility:
     for pledge in Pledge.objects.filter(facility=facility, released_at__isnull=True):
         pledge.released_at = now
         save_with_history(pledge, user=user, reason="facility closed")
+    _refresh_risk_later(facility)
     return facility
 
 

@@ -145,3 +145,18 @@ def test_a_flows_import_queues_the_risk_refresh_of_its_enterprises(bank, django_
     assert result.ok and result.created == 1
     assert sorted(OutboxMessage.objects.get(task=ENTERPRISES_TASK).args[0]) == sorted([core.pk, member])
     assert JobRun.objects.filter(job=RISK_JOB, status=JobStatus.SUCCESS).exists()
+
+
+def test_a_facility_written_through_the_service_refreshes_the_risk(bank, django_capture_on_commit_callbacks):
+    from risk.facilities import facility_create
+    from tests.risk.rules.bravo_data import product
+
+    core = bank.group_gy.core_enterprise
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        facility_create(bank.risk_gy, reference="FAC-HOOK-1", enterprise=core, product=product(),
+                        limit_amount=Decimal("1000000"), drawn=Decimal("500000"), currency="CNY",
+                        start_date=today - dt.timedelta(days=400), end_date=today + dt.timedelta(days=400),
+                        past_due_amount=Decimal("1000"), past_due_since=today - dt.timedelta(days=61))
+    assert OutboxMessage.objects.get(task=ENTERPRISES_TASK).args == [[core.pk]]
+    assert RiskAlert.objects.get(rule="past_due").severity == 3
