@@ -81,7 +81,7 @@ class _Level:
         self.regulatory = regulatory
 
     def text(self):
-        return (f"{self.zh_label}：已用{zh(self.used)}，限额{zh(self.limit)}，使用率{self.use}%",
+        return (f"{self.zh_label}：已用信{zh(self.used)}，额度{zh(self.limit)}，额度使用率{self.use}%",
                 f"{self.en_label}: {en(self.used)} used of {en(self.limit)}, {self.use}%")
 
     def figures(self):
@@ -104,7 +104,7 @@ def _collect(scope: Scope, warning_pct: Decimal):
         levels = []
         drawn = Decimal(drawn)
         if sub_amount is not None:
-            levels.append(_Level("sub_limit", "成员分项额度", "member sub-limit", drawn, sub_amount))
+            levels.append(_Level("sub_limit", "成员子额度", "member sub-limit", drawn, sub_amount))
         if client_cap > 0:
             levels.append(_Level("client_net_capital", "单一客户贷款/资本净额", "one client / net capital", drawn,
                                  client_cap, regulatory=True))
@@ -201,8 +201,8 @@ register_breach = register(Rule(
     code="limit_breach",
     label=_("Limit breached"),
     description=_("A group over its unified credit limit, a member over its sub-limit, a facility drawn above its "
-                  "limit, or exposure over a concentration limit (one client 10 % and one group client 15 % of net "
-                  "capital, connected clients 20 % of tier-1 capital, related parties 10 % / 15 % / 50 %)."),
+                  "limit, or exposure over a concentration limit (against net capital: one client 10 %, one group "
+                  "client 15 %, related parties 10 % / 15 % / 50 %; against tier-1 capital: connected clients 20 %)."),
     params=(Param("critical_over_pct", _("critical when over the limit by"), Unit.PCT, "10", 0, 1000),),
     evaluate=evaluate_breach, in_scope=in_scope, chunked=False,
 ))
