@@ -36,8 +36,9 @@ Thresholds: `PARAMS` (core.rulekit), defaults here; head office's values are kep
 `risk.AlertRule` row with code `group_identification` (not an early-warning rule: the engine never runs
 it), edited through `thresholds_update` (the proposals page, head office only).
 
-An incremental run (`ids`) re-examines the groups with a member among `ids`, and proposals of
-candidates among `ids`; a full run, every group."""
+An incremental run (`ids`) re-examines the groups with a member among `ids` (the group refresh passes the
+group's core, members and circle; a new control link, both its ends) and answers only for their
+proposals; a full run, every group."""
 
 from __future__ import annotations
 
@@ -488,8 +489,6 @@ def refresh(enterprise_ids=None, *, as_of: dt.date | None = None) -> dict:
                     f"{names(borrower, 'en')} for {tile_figure(amount, 'en')} with no trade between them.",
                     [f"guarantee:{gid}"], guarantees=gid)
 
-    if ids is not None:
-        found = {k: v for k, v in found.items() if k[0] in groups or k[1] in ids}
     return _write(found, groups, ids, cards, counts)
 
 
@@ -499,9 +498,7 @@ def _write(found, groups, ids, cards, counts) -> dict:
     now = timezone.now()
     qs = GroupProposal.objects.all()
     if ids is not None:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(group_id__in=groups) | Q(enterprise_id__in=ids))
+        qs = qs.filter(group_id__in=groups)  # only the groups this run examined answer for their proposals
     existing = {(p.group_id, p.enterprise_id, p.test, p.evidence_key): p for p in qs}
     group_cards = _groups({k[0] for k in found})
     create, update, seen = [], [], set()

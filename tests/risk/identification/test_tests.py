@@ -222,3 +222,6 @@ def test_incremental_refresh_touches_only_its_groups(bank):
     assert not GroupProposal.objects.filter(group=bank.group_zy).exists()
     refresh([parent_zy.pk, bank.group_zy.core_enterprise.pk])
     assert GroupProposal.objects.filter(group=bank.group_zy, enterprise=parent_zy).exists()
+    # A run over the candidate alone (no group of its own) leaves the group's proposal alone.
+    assert refresh([parent_zy.pk])["withdrawn"] == 0
+    assert GroupProposal.objects.filter(group=bank.group_zy, enterprise=parent_zy).exists()
