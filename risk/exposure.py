@@ -336,20 +336,26 @@ def other_banks_by_lender(enterprise_ids, day: dt.date) -> tuple[list[tuple[str,
 def group_limit_tree(group, *, as_of: dt.date | None = None) -> GroupLimits:
     """One group's limit tree: group -> members (in the drawn control tree's order, with sub-limits)
     -> their facilities; concentration figures and other banks' financing. A fixed number of queries
-    whatever the size of the group (settings, memberships, facilities with their rates, sub-limits,
-    related parties, other banks per lender)."""
+    whatever the size of the group (settings, memberships with their sub-limits and related-party flags,
+    facilities with their rates, other banks per lender)."""
+    from django.db.models import Exists, OuterRef, Subquery
+
     from clients.models import GroupMembership
     from risk.models import RelatedParty, RiskSettings, SubLimit
 
     as_of = as_of or timezone.localdate()
     conf = RiskSettings.current()
     warn = conf.warning_pct
+    sub = SubLimit.objects.filter(group_id=OuterRef("group_id"), enterprise_id=OuterRef("enterprise_id"))
     memberships = list(GroupMembership.objects.filter(group=group).select_related("enterprise")
+                       .annotate(sub_pk=Subquery(sub.values("pk")[:1]), sub_amount=Subquery(sub.values("amount")[:1]),
+                                 related=Exists(RelatedParty.objects.filter(enterprise_id=OuterRef("enterprise_id"))))
                        .order_by("depth", "enterprise__name", "enterprise_id"))
     ids = [m.enterprise_id for m in memberships]
     facilities, cny = _facilities_cny(ids, as_of)
-    subs = {s.enterprise_id: s for s in SubLimit.objects.filter(group=group)}
-    related = set(RelatedParty.objects.filter(enterprise_id__in=ids).order_by().values_list("enterprise_id", flat=True))
+    subs = {m.enterprise_id: SubLimit(pk=m.sub_pk, group_id=group.pk, enterprise_id=m.enterprise_id, amount=m.sub_amount)
+            for m in memberships if m.sub_pk is not None}
+    related = {m.enterprise_id for m in memberships if m.related}
 
     nodes: dict[int, Node] = {}
     unconverted = 0
