@@ -566,6 +566,8 @@ def _decidable(user, proposal) -> tuple[bool, bool]:
     group_side, owner_side = _sides(user, proposal)
     if not (group_side or owner_side):
         raise GroupProposal.DoesNotExist  # out of reach answers like missing
+    if not group_side and not proposal.needs_owner_consent:
+        raise PermissionDenied(_("Only those who work the group may decide this proposal."))
     if proposal.status != ProposalStatus.PENDING:
         raise ValidationError({"status": _("This proposal has already been decided.")})
     return group_side, owner_side
@@ -603,8 +605,6 @@ def proposal_confirm(user, proposal: GroupProposal, note: str = "") -> GroupProp
         proposal.group_confirmed_by, proposal.group_confirmed_at = user, now
     if owner_side and proposal.needs_owner_consent and proposal.owner_confirmed_by_id is None:
         proposal.owner_confirmed_by, proposal.owner_confirmed_at = user, now
-    if not group_side and not proposal.needs_owner_consent:
-        raise PermissionDenied(_("Only those who work the group may confirm this proposal."))
     done = proposal.group_confirmed_at is not None and (
         not proposal.needs_owner_consent or proposal.owner_confirmed_at is not None)
     if note:
@@ -627,8 +627,8 @@ def proposal_confirm(user, proposal: GroupProposal, note: str = "") -> GroupProp
 
 @transaction.atomic
 def proposal_reject(user, proposal: GroupProposal, note: str) -> GroupProposal:
-    """Either side rejects (a note saying why is required); the proposal is not raised again on the same
-    evidence."""
+    """The group side, or for another branch's candidate either side, rejects (a note saying why is
+    required); the proposal is not raised again on the same evidence."""
     from core.history import set_history_user
 
     proposal = GroupProposal.objects.select_for_update().get(pk=proposal.pk)

@@ -225,3 +225,23 @@ def test_incremental_refresh_touches_only_its_groups(bank):
     # A run over the candidate alone (no group of its own) leaves the group's proposal alone.
     assert refresh([parent_zy.pk])["withdrawn"] == 0
     assert GroupProposal.objects.filter(group=bank.group_zy, enterprise=parent_zy).exists()
+
+
+def test_candidate_side_alone_decides_only_for_another_branch(bank):
+    """The candidate's RM in the group's own branch sees the proposal but the group's side decides."""
+    from django.core.exceptions import PermissionDenied
+
+    from staff.services import staff_create
+
+    g = bank.group_gy
+    rm_other = staff_create(username="rm_gy1b", password="pw-test-2026", role="rm", branch=bank.gy1,
+                            display_name="rm_gy1b")
+    parent = EnterpriseFactory(branch=bank.gy1, rm=rm_other)
+    ControlLink.objects.create(parent_enterprise=parent, child=g.core_enterprise, share_pct=Decimal("70"))
+    refresh()
+    p = proposals(g).get(enterprise=parent)
+    assert not p.needs_owner_consent
+    assert GroupProposal.objects.for_user(rm_other).filter(pk=p.pk).exists()
+    for act in (lambda: proposal_confirm(rm_other, p), lambda: proposal_reject(rm_other, p, "no")):
+        with pytest.raises(PermissionDenied):
+            act()
