@@ -87,3 +87,13 @@ def test_thresholds_head_office_only(client_as, bank):
     assert identification.thresholds() == {"flow_min_amount": "5000000.00", "one_way_max_pct": "5",
                                            "window_months": 6}
     assert client_as(bank.outsider).get("/risk/proposals/thresholds/").status_code in (302, 404)
+
+
+def test_login_required_and_no_role_sees_nothing(client, client_as, bank):
+    p = _make(bank, 1)[0]
+    assert client.get("/risk/proposals/").status_code == 302
+    assert client.get("/risk/proposals/thresholds/").status_code == 302
+    assert client.post(f"/risk/proposals/{p.pk}/confirm/").status_code in (302, 403)
+    outsider = client_as(bank.outsider)
+    assert f"proposal-{p.pk}" not in outsider.get("/risk/proposals/?status=all").content.decode()
+    assert outsider.post(f"/risk/proposals/{p.pk}/confirm/", {}).status_code == 404
