@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "FlowKindEnum": "chains.models.FlowKind",
         "NeedStatusEnum": "services.models.NeedStatus",
         "JobStatusEnum": "core.models.JobStatus",
+        "FacilityStatusEnum": "risk.models.FacilityStatus",
     },
 }
 
