@@ -81,10 +81,15 @@ class _Level:
         self.regulatory = regulatory
 
     def text(self):
+        if self.code == "unified_missing":
+            return (f"集团未核定统一授信额度，已用信{zh(self.used)}",
+                    f"no unified credit limit on file, {en(self.used)} drawn")
         return (f"{self.zh_label}：已用信{zh(self.used)}，额度{zh(self.limit)}，额度使用率{self.use}%",
                 f"{self.en_label}: {en(self.used)} used of {en(self.limit)}, {self.use}%")
 
     def figures(self):
+        if self.code == "unified_missing":
+            return {"level": self.code, "used": str(self.used), "limit": "0"}
         return {"level": self.code, "used": str(self.used), "limit": str(self.limit), "use_pct": str(self.use)}
 
 
@@ -129,7 +134,9 @@ def _collect(scope: Scope, warning_pct: Decimal):
         if unified and Decimal(unified) > 0:
             levels.append(_Level("unified", "集团统一授信额度", "group unified credit limit", exposure, unified))
         elif Decimal(exposure) > 0:
-            levels.append(_Level("unified", "集团统一授信额度", "group unified credit limit", exposure, Decimal("0.01")))
+            # Facilities without a unified credit limit: a breach of unified credit (统一授信) itself.
+            levels.append(_Level("unified_missing", "集团统一授信额度", "group unified credit limit", exposure,
+                                 Decimal("0.01")))
         if group_cap > 0:
             levels.append(_Level("group_net_capital", "一个集团客户授信/资本净额", "one group client / net capital",
                                  exposure, group_cap, regulatory=True))
@@ -168,7 +175,8 @@ def _findings(scope: Scope, params: dict, want: str) -> list[Finding]:
         severity = Severity.MEDIUM
         if want == BREACH:
             severity = Severity.HIGH
-            if any(lv.regulatory or (lv.code != "facility" and lv.use - 100 >= critical_over) for lv in hits):
+            if any(lv.regulatory or (lv.code not in ("facility", "unified_missing") and lv.use - 100 >= critical_over)
+                   for lv in hits):
                 severity = Severity.CRITICAL
         zh_parts, en_parts = [], []
         for lv in hits:

@@ -132,3 +132,18 @@ def test_other_bank_financing_and_settings(bank, api_as):
     assert RiskSettings.current().group_pct == Decimal("12")
     assert api_as(bank.hq).patch("/api/v1/risk-settings/1/", {"group_pct": "120"}, format="json").status_code == 400
     assert api_as(bank.hq).patch("/api/v1/risk-settings/2/", {"group_pct": "1"}, format="json").status_code == 404
+
+
+def test_hostile_filters_never_fail(bank, api_as, client_as):
+    hq = api_as(bank.hq)
+    for url in ("/api/v1/facilities/?group=99999999999999999999999", "/api/v1/facilities/?group=-1",
+                "/api/v1/facilities/?enterprise=%00", "/api/v1/facilities/?status=x", "/api/v1/facilities/?group=1.5",
+                "/api/v1/sub-limits/?group=99999999999999999999999", "/api/v1/pledges/?facility=99999999999999999999",
+                "/api/v1/other-bank-financing/?group=99999999999999999999999",
+                "/api/v1/exposures/?group=999999999999999999", "/api/v1/facilities/preview/?enterprise=x&limit=1",
+                "/api/v1/facilities/preview/?enterprise=91520100000001006C&limit=1e400"):
+        assert hq.get(url).status_code in (200, 400, 404), url
+    c = client_as(bank.hq)
+    for url in ("/risk/facilities/?group=99999999999999999999999", "/risk/other-banks/?group=99999999999999999999",
+                "/risk/facilities/preview/?enterprise_uscc=%E4%B8%AD&limit_amount=1e400"):
+        assert c.get(url).status_code in (200, 400), url

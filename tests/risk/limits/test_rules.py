@@ -128,3 +128,14 @@ def test_incremental_scope_and_rerun(bank):
     _run("limit_breach", ids=[gy.core_enterprise_id])
     assert RiskAlert.objects.get(rule="limit_breach", subject_key=group_key(gy.pk)).status == AlertStatus.RESOLVED
     assert RiskAlert.objects.get(rule="limit_breach", subject_key=group_key(zy.pk)).status == AlertStatus.OPEN
+
+
+def test_facilities_without_a_unified_limit(bank):
+    group = bank.group_gy
+    _limit(group, 0)
+    assert group_key(group.pk) not in _run("limit_breach")  # nothing drawn: nothing to say
+    facility(group.core_enterprise, 1000, 1)
+    found = _run("limit_breach")[group_key(group.pk)]
+    assert "未核定统一授信额度" in found.evidence and "no unified credit limit" in found.evidence_en
+    assert found.figures["levels"] == [{"level": "unified_missing", "used": "1.00", "limit": "0"}]
+    assert found.severity == Severity.HIGH
