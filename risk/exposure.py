@@ -150,18 +150,19 @@ def group_figures_sql(group_where: str = "TRUE") -> str:
     t = _tables()
     return f"""
         WITH grp AS (SELECT g.id, g.unified_credit_limit FROM {t['g']} g WHERE {group_where}),
-        own AS ({entity_sql(f"f.enterprise_id IN (SELECT m.enterprise_id FROM {t['m']} m WHERE m.group_id IN (SELECT id FROM grp))")})
-        SELECT grp.id, grp.unified_credit_limit,
-               COALESCE((SELECT SUM(o.drawn_cny) FROM {t['m']} m JOIN own o ON o.enterprise_id = m.enterprise_id
-                         WHERE m.group_id = grp.id), 0),
-               COALESCE((SELECT SUM(o.committed_cny) FROM {t['m']} m JOIN own o ON o.enterprise_id = m.enterprise_id
-                         WHERE m.group_id = grp.id), 0),
-               COALESCE((SELECT SUM(s.amount) FROM {t['s']} s WHERE s.group_id = grp.id), 0),
-               COALESCE((SELECT SUM(o.drawn_cny) FROM {t['m']} m JOIN own o ON o.enterprise_id = m.enterprise_id
-                         JOIN {t['r']} r ON r.enterprise_id = m.enterprise_id WHERE m.group_id = grp.id), 0),
-               COALESCE((SELECT SUM(o.unconverted) FROM {t['m']} m JOIN own o ON o.enterprise_id = m.enterprise_id
-                         WHERE m.group_id = grp.id), 0)
-        FROM grp"""
+        own AS ({entity_sql(f"f.enterprise_id IN (SELECT m.enterprise_id FROM {t['m']} m WHERE m.group_id IN (SELECT id FROM grp))")}),
+        per_group AS (
+            SELECT m.group_id, SUM(o.drawn_cny) AS drawn, SUM(o.committed_cny) AS committed,
+                   SUM(o.drawn_cny) FILTER (WHERE r.enterprise_id IS NOT NULL) AS related,
+                   SUM(o.unconverted) AS unconverted
+            FROM {t['m']} m JOIN grp ON grp.id = m.group_id JOIN own o ON o.enterprise_id = m.enterprise_id
+            LEFT JOIN {t['r']} r ON r.enterprise_id = m.enterprise_id
+            GROUP BY m.group_id),
+        allocated AS (SELECT s.group_id, SUM(s.amount) AS amount FROM {t['s']} s JOIN grp ON grp.id = s.group_id
+                      GROUP BY s.group_id)
+        SELECT grp.id, grp.unified_credit_limit, COALESCE(pg.drawn, 0), COALESCE(pg.committed, 0),
+               COALESCE(a.amount, 0), COALESCE(pg.related, 0), COALESCE(pg.unconverted, 0)
+        FROM grp LEFT JOIN per_group pg ON pg.group_id = grp.id LEFT JOIN allocated a ON a.group_id = grp.id"""
 
 
 def related_total(day: dt.date) -> Decimal:
