@@ -642,6 +642,25 @@ def proposal_reject(user, proposal: GroupProposal, note: str) -> GroupProposal:
     return proposal
 
 
+def decidable_ids(user, proposals) -> set[int]:
+    """Which of the given proposals the user may confirm or reject now (two queries when any is pending,
+    none for head office): pending, and the group in their reach, or another branch's candidate in their full record."""
+    from clients.access import full_enterprises, groups_in_reach
+    from staff.scope import scope_for
+
+    pending = [p for p in proposals if p.status == ProposalStatus.PENDING]
+    scope = scope_for(user)
+    if not pending or scope.sees_nothing:
+        return set()
+    if scope.sees_all:
+        return {p.pk for p in pending}
+    groups = set(groups_in_reach(user).filter(pk__in={p.group_id for p in pending}).values_list("pk", flat=True))
+    # Every pending candidate, not only other branches': the page's count does not depend on the mix.
+    owners = set(full_enterprises(user).filter(pk__in={p.enterprise_id for p in pending})
+                 .values_list("pk", flat=True))
+    return {p.pk for p in pending if p.group_id in groups or (p.needs_owner_consent and p.enterprise_id in owners)}
+
+
 def waiting_for(proposal) -> list[str]:
     """Which sides still have to confirm: "group", "owner"."""
     out = []

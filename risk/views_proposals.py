@@ -60,9 +60,16 @@ def proposals_for(user):
             .select_related("group", "enterprise__branch", "decided_by", "group_confirmed_by", "owner_confirmed_by"))
 
 
-def _row(proposal, user, error=None) -> dict:
+def _row(proposal, user, error=None, *, can_decide=None) -> dict:
+    if can_decide is None:
+        can_decide = proposal.pk in identification.decidable_ids(user, [proposal])
     return {"proposal": proposal, "waiting": identification.waiting_for(proposal), "proposal_error": error,
-            "can_decide": not scope_for(user).sees_nothing}
+            "can_decide": can_decide}
+
+
+def _rows(proposals, user) -> list[dict]:
+    decidable = identification.decidable_ids(user, proposals)
+    return [_row(p, user, can_decide=p.pk in decidable) for p in proposals]
 
 
 class ProposalListView(View):
@@ -74,7 +81,7 @@ class ProposalListView(View):
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        rows = [_row(p, user) for p in page.object_list]
+        rows = _rows(list(page.object_list), user)
         context = {"filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
                    "head_office": is_head_office(user)}
         return render(request, template_for(request, "risk/proposals_list.html", "risk/proposals_results.html"),
@@ -116,7 +123,8 @@ def group_proposals_section(user, group) -> dict:
     whether there are more. One query, whatever their number."""
     qs = proposals_for(user).filter(group=group, status=ProposalStatus.PENDING).order_by("-created_at", "-pk")
     found = list(qs[:GROUP_BLOCK_SIZE + 1])
-    rows = [_row(p, user) for p in found[:GROUP_BLOCK_SIZE]]
+    # The group page is in the user's reach: they decide for the group's side.
+    rows = [_row(p, user, can_decide=not scope_for(user).sees_nothing) for p in found[:GROUP_BLOCK_SIZE]]
     return {"rows": rows, "more": len(found) > GROUP_BLOCK_SIZE, "group": group}
 
 

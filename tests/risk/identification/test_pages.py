@@ -70,7 +70,9 @@ def test_list_query_count_pinned(client_as, bank):
     _make(bank, 3)
     client = client_as(bank.rm_gy1)
     n = count_queries(client, "/risk/proposals/", label="proposals list")
-    assert n == 7, n  # session, user, role; groups for the filter; count; the page (group, candidate, branch)
+    # session, user, role; groups for the filter; count; the page (group, candidate, branch); who may decide
+    # (the groups in reach, the candidates in the full record)
+    assert n == 9, n
 
 
 def test_thresholds_head_office_only(client_as, bank):
@@ -97,3 +99,28 @@ def test_login_required_and_no_role_sees_nothing(client, client_as, bank):
     outsider = client_as(bank.outsider)
     assert f"proposal-{p.pk}" not in outsider.get("/risk/proposals/?status=all").content.decode()
     assert outsider.post(f"/risk/proposals/{p.pk}/confirm/", {}).status_code == 404
+
+
+def test_buttons_only_for_those_who_may_decide(client_as, bank):
+    g = bank.group_gy
+    theirs = EnterpriseFactory(branch=bank.zy1, rm=bank.rm_zy1)
+    ControlLink.objects.create(parent_enterprise=theirs, child=g.core_enterprise, share_pct=Decimal("70"))
+    identification.refresh(None, as_of=dt.date(2026, 6, 15))
+    p = GroupProposal.objects.get(enterprise=theirs)
+    for user in (bank.rm_gy1, bank.rm_zy1, bank.hq):
+        page = client_as(user).get("/risk/proposals/").content.decode()
+        assert f"proposal-{p.pk}" in page and 'class="proposal-confirm"' in page, user
+    assert "both sides confirm" in client_as(bank.rm_gy1).get("/risk/proposals/").content.decode()
+
+
+def test_candidate_rm_of_the_same_branch_reads_without_buttons(client_as, bank):
+    from staff.services import staff_create
+
+    rm_other = staff_create(username="rm_gy1c", password="pw-test-2026", role="rm", branch=bank.gy1,
+                            display_name="rm_gy1c")
+    mine = EnterpriseFactory(branch=bank.gy1, rm=rm_other)
+    ControlLink.objects.create(parent_enterprise=mine, child=bank.group_gy.core_enterprise, share_pct=Decimal("70"))
+    identification.refresh(None, as_of=dt.date(2026, 6, 15))
+    p = GroupProposal.objects.get(enterprise=mine)
+    page = client_as(rm_other).get("/risk/proposals/").content.decode()
+    assert f"proposal-{p.pk}" in page and 'class="proposal-confirm"' not in page
