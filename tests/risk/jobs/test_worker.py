@@ -15,6 +15,9 @@ from risk.models import RiskAlert
 from tests.risk.rules.bravo_data import facility, statement
 
 COLUMNS = [f.attname for f in RiskAlert._meta.concrete_fields]
+# Real commits; the database's content from before (the catalogue's migration rows) comes back after each
+# test, so tests that run later in the session still find it.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
