@@ -85,7 +85,7 @@ def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
         RiskSettings.objects.filter(pk=settings.pk).update(net_capital=NET_CAPITAL, tier1_capital=TIER1_CAPITAL)
 
     groups = list(GroupClient.objects.order_by("pk").values("pk", "core_enterprise_id", "branch_id",
-                                                             "unified_credit_limit"))
+                                                             "unified_credit_limit", "branch__path"))
     if not groups:
         return {}
     members: dict[int, list[int]] = {}
@@ -237,10 +237,14 @@ def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
     def subs_of(g) -> list[int]:
         return [e for e in members.get(g["pk"], []) if e != g["core_enterprise_id"]] or [g["core_enterprise_id"]]
 
-    # A guarantee cycle across two groups of two branches: A (one branch) -> B -> C (another) -> A.
+    # A guarantee cycle across two groups of two branches (分行, not two sub-branches of one): A (one
+    # branch) -> B -> C (another) -> A.
+    def branch_of(g) -> str:
+        return "/".join((g["branch__path"] or "").split("/")[:3])  # "/1/2": head office, then the branch
+
     cycle = []
     first = groups[0]
-    other = next((g for g in groups[1:] if g["branch_id"] != first["branch_id"] and len(subs_of(g)) >= 2), None)
+    other = next((g for g in groups[1:] if branch_of(g) != branch_of(first) and len(subs_of(g)) >= 2), None)
     if other is not None:
         a, (b, c) = subs_of(first)[0], subs_of(other)[:2]
         cycle = [a, b, c]
