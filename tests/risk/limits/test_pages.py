@@ -165,3 +165,11 @@ def test_query_counts_do_not_grow(bank, client_as, n):
 
 # The same for 1 and 6 facilities per member (sessions, user, scope, then the page's own reads).
 PINNED = {"limits": 13, "list": 8, "other": 8, "detail": 9}
+
+
+def test_group_page_in_chinese_shows_the_tree(bank, client_as):
+    group = bank.group_gy
+    facility(group.core_enterprise, 1_000_000, 500_000)
+    page = client_as(bank.rm_gy1).get(f"/clients/groups/{group.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and 'id="limit-tree"' in page.content.decode()
+    assert client_as(bank.rm_zy1).get(f"/clients/groups/{group.pk}/").status_code == 404
