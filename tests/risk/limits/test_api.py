@@ -147,3 +147,21 @@ def test_hostile_filters_never_fail(bank, api_as, client_as):
     for url in ("/risk/facilities/?group=99999999999999999999999", "/risk/other-banks/?group=99999999999999999999",
                 "/risk/facilities/preview/?enterprise_uscc=%E4%B8%AD&limit_amount=1e400"):
         assert c.get(url).status_code in (200, 400), url
+
+
+def test_update_close_and_preview(bank, api_as, usd):
+    group = bank.group_gy
+    _core, sub1, _ = members(group)
+    SubLimit.objects.create(group=group, enterprise=sub1, amount=Decimal("7200000"))
+    hq = api_as(bank.hq)
+    r = hq.get("/api/v1/facilities/preview/", {"enterprise": sub1.uscc, "limit": "1000001", "currency": "USD"})
+    assert r.status_code == 200 and r.json()["refused"] is True and r.json()["added_cny"] == "7200007.20"
+    pk = hq.post(URL, _payload(sub1, limit_amount="100"), format="json").json()["id"]
+    r = hq.patch(f"{URL}{pk}/", {"drawn": "50"}, format="json")
+    assert r.status_code == 200 and r.json()["drawn"] == "50.00"
+    assert hq.patch(f"{URL}{pk}/", {"limit_amount": "8000000"}, format="json").status_code == 400
+    assert api_as(bank.risk_gy).delete(f"{URL}{pk}/").status_code == 400  # drawn: cannot close
+    hq.patch(f"{URL}{pk}/", {"drawn": "0"}, format="json")
+    r = hq.delete(f"{URL}{pk}/")
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    assert api_as(bank.rm_gy1).delete(f"{URL}{pk}/").status_code == 403
