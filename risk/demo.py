@@ -6,9 +6,9 @@ up with the few flows added) on PostgreSQL and SQLite alike:
 
 - the bank's capital (net capital, tier-1) where head office has not set it;
 - credit facilities for most members of every group (CNY, about one in eight in USD), drawn 30-85 %
-  of their limits, whose limits together use 25-60 % of the group's unified credit limit, and a
-  sub-limit per member with facilities; the second group's members drawn to 93 % of its unified
-  limit (a warning), the third group's to 108 % (a breach);
+  of their limits, together 25-60 % of the group's unified credit limit, and a sub-limit per member
+  with facilities; the second group with a unified limit on file drawn to 93 % of it (a warning), the
+  third to 108 % (a breach);
 - loans past due 5, 35, 65 and 120 days (low to critical);
 - receivables of circle suppliers pledged to receivables-financing facilities with the core's
   confirmation (确权), and inventory lots pledged by members;
@@ -113,16 +113,20 @@ def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
     facilities: list[Facility] = []
     sub_limits: list[SubLimit] = []
     by_member: dict[int, list[Facility]] = {}
-    for index, g in enumerate(groups):
+    # Drawn against the unified limit: the second group with a limit on file at 93 % (a warning), the
+    # third at 108 % (a breach); the others 25-60 %.
+    with_limit = [g["pk"] for g in groups if g["unified_credit_limit"]]
+    pinned = dict(zip(with_limit[1:3], (0.93, 1.08), strict=False))
+    for g in groups:
         ids = members.get(g["pk"], [g["core_enterprise_id"]])
         unified = Decimal(g["unified_credit_limit"] or 0) or _yuan(rng.uniform(3e8, 3e9))
         borrowers = [e for e in ids if e == g["core_enterprise_id"] or rng.random() < 0.7]
         weights = [3.0 if e == g["core_enterprise_id"] else rng.uniform(0.5, 1.5) for e in borrowers]
-        share = {0: 0.4, 1: 0.93, 2: 1.08}.get(index, rng.uniform(0.25, 0.6))  # of the unified limit, drawn
+        share = pinned.get(g["pk"], rng.uniform(0.25, 0.6))  # of the unified limit, drawn
         target_drawn = unified * Decimal(str(share))
         for e, w in zip(borrowers, weights, strict=True):
             drawn_cny = target_drawn * Decimal(str(w / sum(weights)))
-            use = Decimal(str(rng.uniform(0.3, 0.85) if index > 2 else 0.95))
+            use = Decimal(str(0.95 if g["pk"] in pinned else rng.uniform(0.3, 0.85)))
             limit_cny = _yuan(drawn_cny / use)
             if limit_cny <= 0:
                 continue
