@@ -22,6 +22,12 @@ def _everyone(user) -> bool:
     return True
 
 
+def _works_alerts(user) -> bool:
+    from risk.menu import works_alerts
+
+    return works_alerts(user)
+
+
 @dataclass(frozen=True)
 class MenuItem:
     key: str
@@ -44,6 +50,9 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("enterprises", _("Enterprises"), "clients:enterprise_list"),
     MenuItem("lookup", _("Look up"), "clients:registry_lookup"),
     MenuItem("catalogue", _("Products"), "services:catalogue"),
+    MenuItem("risk_alerts", _("Risk alerts"), "risk:alerts", _works_alerts),
+    MenuItem("facilities", _("Credit facilities"), "risk:facilities"),
+    MenuItem("proposals", _("Group identification"), "risk:proposals"),
     MenuItem("requests", _("Requests"), "clients:request_list", permissions.takes_part_in_requests),
     MenuItem("imports", _("Import"), "imports:upload", permissions.can_import, namespace="imports"),
     MenuItem("operations", _("Operations"), "core:job_runs", permissions.is_head_office),

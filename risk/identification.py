@@ -69,7 +69,7 @@ WITHDRAWN = "withdrawn: the evidence is gone"
 
 PARAMS = (
     Param("flow_min_amount", _("One-way payments from members from"), Unit.CNY, "10000000", 0, "1000000000000"),
-    Param("one_way_max_pct", _("Paid back at most, % of what was paid"), Unit.PCT, "10", 0, 100),
+    Param("one_way_max_pct", _("Paid back at most: percent of what was paid"), Unit.PCT, "10", 0, 100),
     Param("window_months", _("Flows over the last"), Unit.MONTHS, 12, 1, 36),
 )
 

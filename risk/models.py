@@ -43,19 +43,19 @@ class RiskSettings(models.Model):
                                       validators=[MinValueValidator(Decimal("0"))])
     tier1_capital = models.DecimalField(_("tier-1 capital (CNY)"), **MONEY, default=Decimal("0"),
                                         validators=[MinValueValidator(Decimal("0"))])
-    client_pct = models.DecimalField(_("one client, % of net capital"), **PCT, default=Decimal("10"))
-    group_pct = models.DecimalField(_("one group client, % of net capital"), **PCT, default=Decimal("15"))
-    connected_group_pct = models.DecimalField(_("connected clients, % of tier-1 capital"), **PCT,
+    client_pct = models.DecimalField(_("one client: percent of net capital"), **PCT, default=Decimal("10"))
+    group_pct = models.DecimalField(_("one group client: percent of net capital"), **PCT, default=Decimal("15"))
+    connected_group_pct = models.DecimalField(_("connected clients: percent of tier-1 capital"), **PCT,
                                               default=Decimal("20"))
-    large_exposure_pct = models.DecimalField(_("large exposure from, % of tier-1 capital"), **PCT,
+    large_exposure_pct = models.DecimalField(_("large exposure from: percent of tier-1 capital"), **PCT,
                                              default=Decimal("10"))
-    related_client_pct = models.DecimalField(_("one related party, % of net capital"), **PCT,
+    related_client_pct = models.DecimalField(_("one related party: percent of net capital"), **PCT,
                                              default=Decimal("10"))
-    related_group_pct = models.DecimalField(_("one related group, % of net capital"), **PCT,
+    related_group_pct = models.DecimalField(_("one related group: percent of net capital"), **PCT,
                                             default=Decimal("15"))
-    related_total_pct = models.DecimalField(_("all related parties, % of net capital"), **PCT,
+    related_total_pct = models.DecimalField(_("all related parties: percent of net capital"), **PCT,
                                             default=Decimal("50"))
-    warning_pct = models.DecimalField(_("warning level, % of a limit"), **PCT, default=Decimal("90"))
+    warning_pct = models.DecimalField(_("warning level: percent of a limit"), **PCT, default=Decimal("90"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
 

@@ -337,7 +337,7 @@ register(Rule(
     description=_("Enterprises exposed to one with a high-severity alert: its guarantors, and those that "
                   "depend on it for a large share of their sales or purchases, step by step."),
     params=(
-        Param("min_share", _("Dependence from, % of sales or purchases"), Unit.PCT, "30", 1, 100),
+        Param("min_share", _("Dependence from: percent of sales or purchases"), Unit.PCT, "30", 1, 100),
         Param("window_months", _("Flows over the last"), Unit.MONTHS, 12, 1, 36),
         Param("max_depth", _("Steps followed"), Unit.COUNT, 2, 1, 4),
     ),

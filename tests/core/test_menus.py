@@ -12,8 +12,9 @@ from tests.admin.helpers import staff_with_all_permissions
 NAV = re.compile(r'<nav class="mainnav".*?</nav>', re.S)
 ITEM = re.compile(r'data-menu="([a-z_]+)"')
 
-EVERYONE = {"groups", "enterprises", "lookup", "catalogue"}
-EDITORS = EVERYONE | {"requests", "imports"}
+EVERYONE = {"groups", "enterprises", "lookup", "catalogue", "facilities", "proposals"}
+ROLES = EVERYONE | {"risk_alerts"}  # any role works the alerts in its reach
+EDITORS = ROLES | {"requests", "imports"}
 HEAD_OFFICE = EDITORS | {"operations", "audit", "api_docs"}
 
 # What each persona's menu holds, written out (not derived from the rules under test).
@@ -21,7 +22,7 @@ EXPECTED = {
     "rm_gy1": EDITORS,
     "rm_zy1": EDITORS,  # an RM of another branch: the same menu, other data
     "head_gy": EDITORS,  # branch heads edit clients, import and approve requests
-    "risk_gy": EVERYONE,  # risk officers read: no import, no requests, no head-office pages
+    "risk_gy": ROLES,  # risk officers read: no import, no requests, no head-office pages
     "hq": HEAD_OFFICE,  # head office without is_staff: everything but the Django admin
     "hq_admin_staff": HEAD_OFFICE | {"admin"},
     "outsider": EVERYONE,  # a login without a role: the lists show nothing
@@ -65,7 +66,8 @@ def test_a_hidden_item_s_page_refuses_with_the_403_page_and_its_reason(bank, cli
     html = response.content.decode()
     assert response.status_code == 403
     assert 'data-status="403"' in html and "Your role may not change client data." in html
-    assert menu_keys(html) == ["groups", "enterprises", "lookup", "catalogue"]  # inside the layout, with the user's menu
+    assert menu_keys(html) == ["groups", "enterprises", "lookup", "catalogue", "risk_alerts", "facilities",
+                              "proposals"]  # inside the layout, with the user's menu
 
 
 def test_risk_officers_are_refused_every_requests_page(bank, client_as):
