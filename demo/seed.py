@@ -61,7 +61,14 @@ def _seed_risk(state: BuildState, say) -> None:
         say(f"risk alerts: {result.get('opened', 0)} opened ({opened})")
     else:
         say("risk alerts skipped: the early-warning rules need PostgreSQL (set DATABASE_URL)")
-    # Facilities, pledges, guarantees and alerts were written in bulk: their first history record.
+    # Facilities, pledges, guarantees and alerts were written in bulk: their first history record (after
+    # fresh planner statistics: the baseline's anti-joins would otherwise be planned for empty tables).
+    if connection.vendor == "postgresql":
+        from django.apps import apps
+
+        tables = [m._meta.db_table for m in apps.get_app_config("risk").get_models()]
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
     write_baseline(when=state.now, reason="seed", skip_fk_triggers=state.writer.skip_fk_triggers)
     say(f"risk data ready ({time.monotonic() - mark:.1f} s)")
 
