@@ -149,7 +149,7 @@ class ThresholdsView(View):
 
     def get(self, request):
         if scope_for(request.user).sees_nothing:
-            raise Http404
+            raise PermissionDenied(_("Your role may not read these thresholds."))
         form = thresholds_form(initial=identification.thresholds())
         return render(request, "risk/proposals_thresholds.html", {"form": form, "head_office": is_head_office(request.user)})
 

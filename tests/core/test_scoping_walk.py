@@ -82,10 +82,48 @@ def world(bank):
     objs[Need] = need_record(bank.rm_gy1, enterprise=core.uscc, product="payroll", score=50, value="1000",
                              evidence="代发工资需求测试")
     objs["refresh_run"] = JobRun.objects.create(job="refresh_needs", subject=g, status="success")
+    objs.update(_risk_objects(bank, g, core, member, supplier))
     # Strings that identify group_gy's data; none may reach rm_zy1.
     secrets = {g.name, core.name, core.uscc, member.name, member.uscc, supplier.name, supplier.uscc,
-               person.name, "GY-TEST-0001", "GY-FLOW-1", "走访测试", "GY-HOLDING-1", "代发工资需求测试"}
+               person.name, "GY-TEST-0001", "GY-FLOW-1", "走访测试", "GY-HOLDING-1", "代发工资需求测试",
+               "GY-FAC-0001", "GY-INV-0001", "GY测试他行", "GY预警依据", "GY认定依据"}
     return objs, secrets
+
+
+def _risk_objects(bank, g, core, member, supplier) -> dict:
+    """group_gy's risk records: a facility with a pledge, a member sub-limit, other banks' financing, an
+    alert on the core (through the engine's writer) and a membership proposal."""
+    from core.rulekit import Scope
+    from risk import alerts
+    from risk.models import Facility, GroupProposal, OtherBankFinancing, Pledge, RiskAlert, SubLimit
+    from risk.rules import Finding, enterprise_key, enterprise_scope
+    from services.models import Product
+
+    facility = Facility.objects.create(
+        reference="GY-FAC-0001", enterprise=core, product=Product.objects.get(code="working_capital_loan"),
+        limit_amount=Decimal("1000000"), drawn=Decimal("400000"), start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1))
+    alerts.sync("past_due", [Finding(subject_key=enterprise_key(core.pk), enterprise_id=core.pk, group_id=g.pk,
+                                     severity=3, evidence="GY预警依据", evidence_en="GY预警依据")],
+                enterprise_scope(Scope(as_of=date(2026, 6, 1), ids=[core.pk])))
+    return {
+        Facility: facility,
+        Pledge: Pledge.objects.create(facility=facility, kind="receivable", invoice_no="GY-INV-0001", debtor=member,
+                                      amount=Decimal("50000")),
+        SubLimit: SubLimit.objects.create(group=g, enterprise=member, amount=Decimal("2000000")),
+        OtherBankFinancing: OtherBankFinancing.objects.create(enterprise=core, lender="GY测试他行",
+                                                              amount=Decimal("300000"), as_of=date(2026, 6, 30)),
+        RiskAlert: RiskAlert.objects.get(enterprise=core),
+        GroupProposal: GroupProposal.objects.create(group=g, enterprise=supplier, test="non_fair",
+                                                    evidence="GY认定依据", evidence_en="GY认定依据",
+                                                    evidence_key="scope-walk"),
+    }
+
+
+def _risk(name):
+    import risk.models
+
+    return getattr(risk.models, name)
 
 
 # --- pages ----------------------------------------------------------------------------------------------
@@ -121,6 +159,19 @@ PAGE_ARGS = {
     "imports:run": lambda o: {"pk": next(v for k, v in o.items() if getattr(k, "__name__", "") == "JobRun").pk},
     "services:need_status": lambda o: {"pk": o[_need()].pk},
     "services:group_refresh_needs": lambda o: {"pk": o[GroupClient].pk},
+    "risk:alert_detail": lambda o: {"pk": o[_risk("RiskAlert")].pk},
+    "risk:alert_action": lambda o: {"pk": o[_risk("RiskAlert")].pk, "action": "acknowledge"},
+    "risk:group_refresh_risk": lambda o: {"pk": o[GroupClient].pk},
+    "risk:facility_detail": lambda o: {"pk": o[_risk("Facility")].pk},
+    "risk:facility_edit": lambda o: {"pk": o[_risk("Facility")].pk},
+    "risk:facility_close": lambda o: {"pk": o[_risk("Facility")].pk},
+    "risk:pledge_create": lambda o: {"pk": o[_risk("Facility")].pk},
+    "risk:pledge_release": lambda o: {"pk": o[_risk("Pledge")].pk},
+    "risk:group_limits": lambda o: {"pk": o[GroupClient].pk},
+    "risk:sub_limit_remove": lambda o: {"pk": o[_risk("SubLimit")].pk},
+    "risk:other_bank_edit": lambda o: {"pk": o[_risk("OtherBankFinancing")].pk},
+    "risk:other_bank_delete": lambda o: {"pk": o[_risk("OtherBankFinancing")].pk},
+    "risk:proposal_action": lambda o: {"pk": o[_risk("GroupProposal")].pk, "action": "confirm"},
 }
 
 
@@ -265,12 +316,14 @@ def test_search_finds_nothing_of_a_group_the_user_does_not_cover(client_as, worl
 REGISTRY_ROUTES = {"registry"}
 # The bank's reference data (the catalogue, its partners, exchange rates): every logged-in user reads
 # it; it names no client. Tested below: anonymous requests get 401, any role gets the same answer.
-REFERENCE_ROUTES = {"products", "partners", "fx-rates"}
+REFERENCE_ROUTES = {"products", "partners", "fx-rates", "alert-rules", "risk-settings"}
+# Routes that answer about one group named in the query (`?group=ID`): tested on their own below.
+GROUP_QUERY_ROUTES = {"exposures"}
 
 
 def api_routes():
     for prefix, viewset, basename in router.registry:
-        if prefix not in REGISTRY_ROUTES | REFERENCE_ROUTES:
+        if prefix not in REGISTRY_ROUTES | REFERENCE_ROUTES | GROUP_QUERY_ROUTES:
             yield prefix, viewset, basename
 
 
@@ -282,7 +335,8 @@ def test_reference_data_is_the_same_for_every_role_and_closed_to_anonymous_users
     assert client.get(f"/api/v1/{prefix}/").status_code == 401
     answers = [api_as(getattr(bank, who)).get(f"/api/v1/{prefix}/") for who in ("rm_gy1", "rm_zy1", "hq")]
     assert [a.status_code for a in answers] == [200, 200, 200]
-    assert answers[0].json()["results"], prefix
+    body = answers[0].json()
+    assert (body["results"] if isinstance(body, dict) else body), prefix
     assert answers[0].json() == answers[1].json()
 
 
@@ -356,3 +410,15 @@ def test_filtering_by_a_group_the_user_does_not_cover_matches_nothing(api_as, wo
     assert own.status_code == 200 and own.json()["results"], endpoint
     other = api.get(f"/api/v1/{endpoint}/", {"group": bank.group_gy.pk})
     assert other.status_code == 200 and other.json()["results"] == [], endpoint
+
+
+def test_the_exposure_roll_up_answers_only_for_a_group_in_reach(client, api_as, world, bank):
+    objs, secrets = world
+    url = f"/api/v1/exposures/?group={objs[GroupClient].pk}"
+    assert client.get(url).status_code == 401
+    for persona in ("rm_zy1", "rm_gy2", "outsider"):
+        answer = api_as(getattr(bank, persona)).get(url)
+        assert answer.status_code in (403, 404), persona
+        assert not [s for s in secrets if s in answer.content.decode()], persona
+    mine = api_as(bank.rm_gy1).get(url)
+    assert mine.status_code == 200 and "GY-FAC-0001" in mine.content.decode()
