@@ -132,7 +132,7 @@ class FacilityForm(UserFormMixin, forms.Form):
     limit_amount = forms.DecimalField(label=gettext_lazy("Limit"), max_digits=20, decimal_places=2,
                                       min_value=0)
     drawn = forms.DecimalField(label=gettext_lazy("Drawn"), max_digits=20, decimal_places=2, min_value=0,
-                               initial=0)
+                               initial=0, required=False)
     currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="CNY")
     start_date = forms.DateField(label=gettext_lazy("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(label=gettext_lazy("End date"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -153,8 +153,9 @@ class FacilityForm(UserFormMixin, forms.Form):
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data["enterprise"] = data.pop("enterprise_uscc")
-        if data.get("past_due_amount") is None:
-            data["past_due_amount"] = 0
+        for name in ("drawn", "past_due_amount"):  # left empty: nothing drawn, nothing past due
+            if data.get(name) is None:
+                data[name] = 0
         return data
 
 

@@ -277,3 +277,47 @@ def test_naming_through_the_needs_and_holdings_paths_is_refused_like_an_unknown_
     assert not result.committed and [e.column for e in result.errors.sorted()] == ["enterprise"]
     assert not Holding.objects.filter(enterprise=core).exists() and not Need.objects.filter(enterprise=core).exists()
     _assert_record_unseen(bank, client_as, api_as, core, secrets)
+
+
+def test_naming_through_the_risk_paths_is_refused_like_an_unknown_code(bank, client_as, api_as, zy):
+    """Facilities, sub-limits and other banks' financing belong to the enterprise's full record (issue 10):
+    naming 遵义's core there, through the API or the pages, is refused exactly like a code not on file
+    and writes nothing. A pledge may name it as the debtor of an invoice (the registry card is enough
+    to name a debtor), which grants nothing."""
+    from risk.models import Facility, OtherBankFinancing, Pledge, SubLimit
+    from services.models import Product
+
+    core, _member, secrets = zy
+    unknown = f"No enterprise with the credit code {core.uscc} is on file"
+    risk = api_as(bank.risk_gy)
+    r = risk.post(f"{API}/facilities/", {"reference": "NW-FAC-1", "enterprise": core.uscc,
+                                         "product": "working_capital_loan", "limit_amount": "1000",
+                                         "start_date": "2026-01-01", "end_date": "2027-01-01"}, format="json")
+    assert r.status_code == 400 and unknown in json.dumps(r.json(), ensure_ascii=False), r.json()
+    r = risk.post(f"{API}/sub-limits/", {"group": bank.group_gy.pk, "enterprise": core.uscc, "amount": "1000"},
+                  format="json")
+    assert r.status_code == 400 and unknown in json.dumps(r.json(), ensure_ascii=False), r.json()
+    r = api_as(bank.rm_gy1).post(f"{API}/other-bank-financing/", {"enterprise": core.uscc, "lender": "越权银行",
+                                                                  "amount": "1000", "as_of": "2026-06-30"},
+                                 format="json")
+    assert r.status_code == 400 and unknown in json.dumps(r.json(), ensure_ascii=False), r.json()
+    page = client_as(bank.risk_gy).post(reverse("risk:facility_create"), {
+        "reference": "NW-FAC-2", "enterprise_uscc": core.uscc, "product": "working_capital_loan", "limit_amount": "1000",
+        "drawn": "0", "currency": "CNY", "start_date": "2026-01-01", "end_date": "2027-01-01"})
+    assert page.status_code in (200, 400) and unknown in page.content.decode(), page.context["form"].errors
+    assert not Facility.objects.filter(enterprise=core).exists()
+    assert not SubLimit.objects.filter(enterprise=core).exists()
+    assert not OtherBankFinancing.objects.filter(enterprise=core).exists()
+    # The debtor of a pledged invoice may be named by its code.
+    gy_core = bank.group_gy.core_enterprise
+    facility = Facility.objects.create(reference="NW-FAC-GY", enterprise=gy_core,
+                                       product=Product.objects.get(code="receivables_financing"),
+                                       limit_amount=Decimal("1000000"), start_date=date(2026, 1, 1),
+                                       end_date=date(2027, 1, 1))
+    r = risk.post(f"{API}/pledges/", {"facility": facility.pk, "kind": "receivable", "invoice_no": "nw-inv-1",
+                                      "debtor": core.uscc, "amount": "100"}, format="json")
+    assert r.status_code == 201, r.json()
+    assert Pledge.objects.get(facility=facility).debtor == core
+    for user in (bank.risk_gy, bank.rm_gy1):
+        assert not Enterprise.objects.for_user(user).filter(pk=core.pk).exists()
+    _assert_record_unseen(bank, client_as, api_as, core, secrets)
