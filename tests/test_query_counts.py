@@ -33,16 +33,16 @@ from tests.querycount import count_queries
 
 # Pages: name -> (persona, expected queries). Arguments come from the `world` below.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("rm_gy1", 14),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
+    "home": ("rm_gy1", 15),  # the landing panels (clients.landing; every role: tests/clients/test_lists_queries.py)
     "clients:group_list": ("rm_gy1", 6),
     "clients:group_create": ("rm_gy1", 4),
-    "clients:group_detail": ("rm_gy1", 26),
+    "clients:group_detail": ("rm_gy1", 34),
     "clients:group_edit": ("rm_gy1", 6),
     "clients:group_limit": ("risk_gy", 6),
     "clients:group_transfer": ("rm_gy1", 9),
     "clients:enterprise_list": ("head_gy", 6),
     "clients:enterprise_create": ("rm_gy1", 4),
-    "clients:enterprise_detail": ("rm_gy1", 22),
+    "clients:enterprise_detail": ("rm_gy1", 25),
     "clients:enterprise_edit": ("rm_gy1", 5),
     "clients:enterprise_rating": ("risk_gy", 5),
     "clients:enterprise_transfer": ("rm_gy1", 7),
@@ -98,6 +98,31 @@ PAGES: dict[str, tuple[str, int]] = {
     "services:need_status": ("rm_gy1", 2),  # POST-only (GET: 405)
     "services:rules": ("hq", 6),
     "services:group_refresh_needs": ("rm_gy1", 2),
+    # Risk (issue 10). POST-only actions answer GET with 405 after their checks.
+    "risk:alerts": ("risk_gy", 8),
+    "risk:alert_detail": ("risk_gy", 10),
+    "risk:alert_action": ("risk_gy", 2),
+    "risk:rules": ("hq", 6),
+    "risk:group_refresh_risk": ("rm_gy1", 2),
+    "risk:facilities": ("risk_gy", 8),
+    "risk:facility_create": ("risk_gy", 5),
+    "risk:facility_preview": ("risk_gy", 3),
+    "risk:facility_detail": ("risk_gy", 9),
+    "risk:facility_edit": ("risk_gy", 6),
+    "risk:facility_close": ("risk_gy", 2),
+    "risk:pledge_create": ("risk_gy", 5),
+    "risk:pledge_release": ("risk_gy", 2),
+    "risk:group_limits": ("risk_gy", 9),
+    "risk:sub_limit_remove": ("risk_gy", 2),
+    "risk:other_banks": ("rm_gy1", 8),
+    "risk:other_bank_create": ("rm_gy1", 4),
+    "risk:other_bank_edit": ("rm_gy1", 5),
+    "risk:other_bank_delete": ("rm_gy1", 2),
+    "risk:concentration": ("hq", 8),
+    "risk:related_parties": ("hq", 5),
+    "risk:proposals": ("rm_gy1", 9),
+    "risk:proposal_thresholds": ("hq", 5),
+    "risk:proposal_action": ("rm_gy1", 2),
 }
 PUBLIC = {"login", "logout", "set_language"}
 
@@ -122,6 +147,15 @@ ENDPOINTS: dict[str, tuple[str, int, int | None]] = {
     "fx-rates": ("rm_gy1", 2, 2),
     "needs": ("rm_gy1", 4, 3),
     "job-runs": ("rm_gy1", 4, 3),
+    "alerts": ("risk_gy", 7, 6),
+    "alert-rules": ("hq", 3, 3),
+    "facilities": ("risk_gy", 5, 4),
+    "exposures": ("risk_gy", 7, 7),  # the list is the roll-up of `?group=`; no detail route (its "detail" is the list)
+    "sub-limits": ("risk_gy", 4, 3),
+    "pledges": ("risk_gy", 4, 3),
+    "other-bank-financing": ("rm_gy1", 4, 3),
+    "risk-settings": ("hq", 3, 3),
+    "group-proposals": ("rm_gy1", 4, 3),
 }
 
 
@@ -164,6 +198,7 @@ def _world(bank):
     fx_rate = FxRate.objects.create(currency="USD", date=datetime.date(2026, 1, 5), rate=Decimal("7.1"))
     refresh_run = JobRun.objects.create(job="refresh_needs", subject=g, status="success")
     return {
+        **_risk_world(bank, g, core, member, supplier),
         "holding": holding, "need": need, "fx_rate": fx_rate, "refresh_run": refresh_run,
         "product": Product.objects.get(code="cash_pool"), "partner": Partner.objects.order_by("pk").first(),
         "other": bank.group_zy.core_enterprise,
@@ -171,6 +206,78 @@ def _world(bank):
         "request": request, "person": person, "account": account, "statement": statement,
         "interaction": interaction, "guarantee": guarantee, "flow": flow, "import_run": import_run,
     }
+
+
+def _risk_world(bank, g, core, member, supplier) -> dict:
+    from core.rulekit import Scope
+    from risk import alerts
+    from risk.models import Facility, GroupProposal, OtherBankFinancing, Pledge, RiskAlert, SubLimit
+    from risk.rules import Finding, enterprise_key, enterprise_scope, party_scope, path_key
+    from services.models import Product
+
+    facility = Facility.objects.create(
+        reference="QC-FAC-1", enterprise=core, product=Product.objects.get(code="working_capital_loan"),
+        limit_amount=Decimal("1000000"), drawn=Decimal("400000"), start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2027, 1, 1))
+    alerts.sync("past_due", [Finding(subject_key=enterprise_key(core.pk), enterprise_id=core.pk, group_id=g.pk,
+                                     severity=3, evidence="查询计数预警", evidence_en="qc alert")],
+                enterprise_scope(Scope(as_of=datetime.date(2026, 6, 1), ids=[core.pk])))
+    # A guarantee cycle through another branch's client: the lists read the path's registry cards.
+    other = bank.group_zy.core_enterprise
+    alerts.sync("guarantee_cycle", [Finding(subject_key=path_key("cycle", [core.pk, other.pk]), enterprise_id=core.pk,
+                                            group_id=g.pk, severity=3, evidence="互保", evidence_en="mutual",
+                                            path=(core.pk, other.pk))], party_scope(Scope(as_of=datetime.date(2026, 6, 1))))
+    return {
+        "facility": facility,
+        "pledge": Pledge.objects.create(facility=facility, kind="receivable", invoice_no="QC-INV-1", debtor=member,
+                                        amount=Decimal("50000")),
+        "sub_limit": SubLimit.objects.create(group=g, enterprise=member, amount=Decimal("2000000")),
+        "other_bank": OtherBankFinancing.objects.create(enterprise=core, lender="查询计数银行", amount=Decimal("300000"),
+                                                        as_of=datetime.date(2026, 6, 30)),
+        "alert": RiskAlert.objects.get(enterprise=core, rule="past_due"),
+        "proposal": GroupProposal.objects.create(group=g, enterprise=supplier, test="non_fair", evidence="查询计数依据",
+                                                 evidence_en="qc", evidence_key="qc"),
+    }
+
+
+def _grow_risk(bank, w):
+    """Many facilities, pledges, alerts (with paths, comments) and proposals behind the same pages."""
+    from core.rulekit import Scope
+    from risk import alert_actions, alerts
+    from risk.models import Facility, GroupProposal, OtherBankFinancing, Pledge, SubLimit
+    from risk.rules import Finding, enterprise_key, enterprise_scope, party_scope, path_key
+    from services.models import Product
+
+    g, core = w["group"], w["core"]
+    members = list(Enterprise.objects.filter(memberships__group=g).exclude(pk=core.pk).order_by("pk")[:60])
+    product = Product.objects.get(code="receivables_financing")
+    facilities = Facility.objects.bulk_create(
+        Facility(reference=f"QC-FAC-G{i}", enterprise=e, product=product, limit_amount=Decimal("1000"),
+                 drawn=Decimal(i), currency="USD" if i % 3 else "CNY", start_date=datetime.date(2026, 1, 1),
+                 end_date=datetime.date(2027, 1, 1)) for i, e in enumerate(members * 2))
+    Pledge.objects.bulk_create(Pledge(facility=f, kind="inventory", lot_ref=f"QC-LOT-{i}", amount=Decimal("1"))
+                               for i, f in enumerate(facilities))
+    Pledge.objects.bulk_create(Pledge(facility=w["facility"], kind="receivable", invoice_no=f"QC-INV-G{i}",
+                                      debtor=members[i % len(members)], amount=Decimal("1")) for i in range(40))
+    SubLimit.objects.bulk_create(SubLimit(group=g, enterprise=e, amount=Decimal("1000000")) for e in members[1:40])
+    OtherBankFinancing.objects.bulk_create(
+        OtherBankFinancing(enterprise=e, lender=f"他行{i % 7}", amount=Decimal("10"), as_of=datetime.date(2026, 6, 30))
+        for i, e in enumerate(members))
+    alerts.sync("inflow_drop", [Finding(subject_key=enterprise_key(e.pk), enterprise_id=e.pk, group_id=g.pk,
+                                        severity=1 + i % 4, evidence=f"依据{i}", evidence_en=f"e{i}")
+                                for i, e in enumerate(members)],
+                enterprise_scope(Scope(as_of=datetime.date(2026, 6, 1), ids=[e.pk for e in members])))
+    other = w["other"]
+    alerts.sync("guarantee_cycle", [Finding(subject_key=path_key("cycle", [core.pk, e.pk, other.pk]),
+                                            enterprise_id=core.pk, group_id=g.pk, severity=3, evidence="担保圈",
+                                            evidence_en="cycle", path=(core.pk, e.pk, other.pk),
+                                            figures={"edges": [{"from": core.pk, "to": e.pk, "amount_cny": "1"}]})
+                                    for e in members[:20]], party_scope(Scope(as_of=datetime.date(2026, 6, 1))))
+    for i in range(12):
+        alert_actions.alert_comment(bank.risk_gy, w["alert"], f"备注{i}")
+    GroupProposal.objects.bulk_create(
+        GroupProposal(group=g, enterprise=e, test="control", evidence=f"依据{i}", evidence_key=f"qc{i}")
+        for i, e in enumerate(members[:40]))
 
 
 def _grow(bank, w):
@@ -225,6 +332,7 @@ def _grow(bank, w):
                                       subject_id=g.pk, status="success") for _ in range(30))
     ChangeRequest.objects.bulk_create(
         ChangeRequest(kind="transfer", group=g, payload={"team": []}, requested_by=bank.rm_gy1) for _ in range(15))
+    _grow_risk(bank, w)
 
 
 QUERIES = {"clients:registry_lookup": lambda w: {"uscc": w["other"].uscc},
@@ -258,6 +366,14 @@ def _page_url(name, w):
         "chains:link_confirm": {"pk": w["chain_link"].pk}, "chains:link_dismiss": {"pk": w["chain_link"].pk},
         "imports:run": {"pk": w["import_run"].pk},
         "services:need_status": {"pk": w["need"].pk}, "services:group_refresh_needs": {"pk": w["group"].pk},
+        "risk:alert_detail": {"pk": w["alert"].pk}, "risk:alert_action": {"pk": w["alert"].pk, "action": "acknowledge"},
+        "risk:group_refresh_risk": {"pk": w["group"].pk},
+        "risk:facility_detail": {"pk": w["facility"].pk}, "risk:facility_edit": {"pk": w["facility"].pk},
+        "risk:facility_close": {"pk": w["facility"].pk}, "risk:pledge_create": {"pk": w["facility"].pk},
+        "risk:pledge_release": {"pk": w["pledge"].pk}, "risk:group_limits": {"pk": w["group"].pk},
+        "risk:sub_limit_remove": {"pk": w["sub_limit"].pk},
+        "risk:other_bank_edit": {"pk": w["other_bank"].pk}, "risk:other_bank_delete": {"pk": w["other_bank"].pk},
+        "risk:proposal_action": {"pk": w["proposal"].pk, "action": "confirm"},
     }[name]
     return reverse(name, kwargs=args)
 
@@ -273,6 +389,10 @@ DETAIL_OBJECT = {
     "products": lambda w: w["product"].code, "partners": lambda w: w["partner"].code,
     "holdings": lambda w: w["holding"].pk, "fx-rates": lambda w: w["fx_rate"].pk,
     "needs": lambda w: w["need"].pk, "job-runs": lambda w: w["refresh_run"].pk,
+    "alerts": lambda w: w["alert"].pk, "alert-rules": lambda w: "inflow_drop",
+    "facilities": lambda w: w["facility"].pk, "sub-limits": lambda w: w["sub_limit"].pk,
+    "pledges": lambda w: w["pledge"].pk, "other-bank-financing": lambda w: w["other_bank"].pk,
+    "risk-settings": lambda w: 1, "group-proposals": lambda w: w["proposal"].pk,
 }
 
 
@@ -291,6 +411,10 @@ def _measure(bank, client_as, api_as, w) -> dict[str, int]:
         counts[name] = count_queries(client, url, label=name, statuses=(200, 302, 405))
     for prefix, (persona, _list, _detail) in ENDPOINTS.items():
         api = api_as(getattr(bank, persona))
+        if prefix == "exposures":
+            counts["api exposures list"] = counts["api exposures detail"] = count_queries(
+                api, f"/api/v1/exposures/?group={w['group'].pk}", label="exposures")
+            continue
         if prefix != "registry":
             counts[f"api {prefix} list"] = count_queries(api, f"/api/v1/{prefix}/", label=f"{prefix} list")
         key = DETAIL_OBJECT[prefix](w)
