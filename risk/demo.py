@@ -68,6 +68,12 @@ def _latest_deposits(enterprise_ids: list[int], as_of: dt.date) -> dict[int, Dec
     return out
 
 
+def _reseed(model, pk, **fields) -> None:
+    """Change a seeded row and its seed history record alike (the record says what was seeded)."""
+    model.objects.filter(pk=pk).update(**fields)
+    model.history.filter(id=pk, history_type="+", history_change_reason="seed").update(**fields)
+
+
 @transaction.atomic
 def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
     """Write the demo's risk data (see the module docstring); returns the rows written per kind."""
@@ -224,15 +230,14 @@ def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
         if latest is None or previous is None or not latest.total_assets:
             continue
         assets = latest.total_assets
-        FinancialStatement.objects.filter(pk=latest.pk).update(
-            total_liabilities=(assets * Decimal("0.88")).quantize(Decimal("0.01")),
-            current_assets=(assets * Decimal("0.3")).quantize(Decimal("0.01")),
-            current_liabilities=(assets * Decimal("0.45")).quantize(Decimal("0.01")),
-            revenue=((previous.revenue or Decimal(0)) * Decimal("0.6")).quantize(Decimal("0.01")),
-            net_profit=-abs((previous.revenue or assets) * Decimal("0.05")).quantize(Decimal("0.01")),
-        )
+        _reseed(FinancialStatement, latest.pk,
+                total_liabilities=(assets * Decimal("0.88")).quantize(Decimal("0.01")),
+                current_assets=(assets * Decimal("0.3")).quantize(Decimal("0.01")),
+                current_liabilities=(assets * Decimal("0.45")).quantize(Decimal("0.01")),
+                revenue=((previous.revenue or Decimal(0)) * Decimal("0.6")).quantize(Decimal("0.01")),
+                net_profit=-abs((previous.revenue or assets) * Decimal("0.05")).quantize(Decimal("0.01")))
         if previous.net_profit is not None and previous.net_profit < 0:
-            FinancialStatement.objects.filter(pk=previous.pk).update(net_profit=abs(previous.net_profit))
+            _reseed(FinancialStatement, previous.pk, net_profit=abs(previous.net_profit))
         deteriorated += 1
 
     guarantees: list[Guarantee] = []
