@@ -44,6 +44,8 @@ OBJECTS = {
     "financial-statements": "clients.FinancialStatement", "flows": "chains.Flow", "group-clients": "clients.GroupClient",
     "guarantees": "circles.Guarantee", "interactions": "clients.Interaction", "persons": "clients.Person",
     "holdings": "services.Holding", "needs": "services.Need", "job-runs": "core.JobRun", "fx-rates": "core.FxRate",
+    "facilities": "risk.Facility", "pledges": "risk.Pledge", "sub-limits": "risk.SubLimit",
+    "other-bank-financing": "risk.OtherBankFinancing", "alerts": "risk.RiskAlert", "group-proposals": "risk.GroupProposal",
 }
 IDS_SCRIPT = """
 import json

@@ -18,7 +18,7 @@ from chains.filtersets import ChainLinkFilterSet
 from chains.models import ChainLink
 from clients.api.fields import EnterpriseCodeField, GroupInReachField
 from core.api.base import ScopedModelViewSet
-from core.api.serializers import ModelSerializer, Serializer
+from core.api.serializers import FlatListField, ModelSerializer, Serializer
 
 TIER_FIELD = {"min_value": -2, "max_value": 2, "help_text": _("-2, -1 upstream; 0 core; +1, +2 downstream.")}
 
@@ -66,21 +66,6 @@ class ChainLinkUpdateSerializer(Serializer):
 class ChainLinkConfirmSerializer(Serializer):
     tier = serializers.IntegerField(required=False, allow_null=True, **TIER_FIELD)
     goods = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-class FlatListField(serializers.ListField):
-    """A list whose item errors are said as plain messages naming the position (`[2] A valid integer is
-    required.`), so the answer keeps the API's error shape: field -> list of strings."""
-
-    def run_child_validation(self, data):
-        try:
-            return super().run_child_validation(data)
-        except serializers.ValidationError as exc:
-            detail = exc.detail
-            if isinstance(detail, dict):
-                flat = [f"[{index}] {message}" for index, messages in detail.items() for message in messages]
-                raise serializers.ValidationError(flat[:10]) from None
-            raise
 
 
 class ChainLinkBulkSerializer(Serializer):

@@ -116,3 +116,18 @@ class ModelSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
         **DRF_FIELD_MAPPING,
         models.DateTimeField: DateTimeField,
     }
+
+
+class FlatListField(serializers.ListField):
+    """A list whose item errors are said as plain messages naming the position (`[2] A valid integer is
+    required.`), so the answer keeps the API's error shape: field -> list of strings."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict):
+                flat = [f"[{index}] {message}" for index, messages in detail.items() for message in messages]
+                raise serializers.ValidationError(flat[:10]) from None
+            raise

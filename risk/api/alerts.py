@@ -197,7 +197,7 @@ class AlertViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     @extend_schema(methods=["GET"], summary="An alert's comments", responses={200: CommentSerializer(many=True)})
     @extend_schema(methods=["POST"], summary="Comment on an alert", request=CommentAddSerializer,
                    responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, pk=None):
         alert = self.get_object()
         if request.method == "GET":

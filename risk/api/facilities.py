@@ -24,7 +24,7 @@ from clients.models import GroupClient
 from clients.validators import normalize_uscc
 from core.api.base import ErrorSerializer, ScopedViewSetMixin
 from core.api.pagination import PageNumberPagination
-from core.api.serializers import ModelSerializer, Serializer
+from core.api.serializers import FlatListField, ModelSerializer, Serializer
 from core.permissions import LimitSetter, is_head_office
 from risk import exposure, facilities, pledges
 from risk.models import (
@@ -77,7 +77,7 @@ class FacilitySerializer(ModelSerializer):
     drawn = _money(min_value=0, required=False)
     past_due_amount = _money(min_value=0, required=False)
     currency = serializers.CharField(max_length=3, default="CNY", help_text=_("ISO 4217 code, e.g. CNY."))
-    guarantees = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**62), required=False,
+    guarantees = FlatListField(child=serializers.IntegerField(min_value=1, max_value=2**62), required=False,
                                        write_only=True,
                                        help_text=_("Ids of guarantees given for this enterprise."))
 

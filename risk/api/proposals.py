@@ -43,7 +43,7 @@ class ProposalSerializer(ModelSerializer):
     group_name = serializers.CharField(source="group.name", read_only=True)
     evidence = serializers.CharField(source="evidence_text", read_only=True,
                                      help_text=_("The evidence, in the request's language."))
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     waiting_for = serializers.SerializerMethodField(help_text=_("Sides still to confirm: group, owner."))
 
     class Meta:

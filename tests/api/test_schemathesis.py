@@ -100,6 +100,32 @@ def records(bank):
                            balance=Decimal("1000.00"), currency="USD", source_system="core_banking",
                            external_ref="CONTRACT-1")
     FxRate.objects.create(currency="USD", date=today, rate=Decimal("7.1"))
+    _risk_records(bank, group, core, sub, other, today)
+
+
+def _risk_records(bank, group, core, sub, other, today):
+    """A facility with a pledge, a sub-limit, other banks' financing, an open alert and a proposal."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from core.rulekit import Scope
+    from risk import alerts
+    from risk.models import Facility, GroupProposal, OtherBankFinancing, Pledge, SubLimit
+    from risk.rules import Finding, enterprise_key, enterprise_scope
+    from services.models import Product
+
+    facility = Facility.objects.create(reference="CONTRACT-FAC-1", enterprise=core,
+                                       product=Product.objects.get(code="receivables_financing"),
+                                       limit_amount=Decimal("1000000"), drawn=Decimal("10"), start_date=today,
+                                       end_date=today + dt.timedelta(days=365))
+    Pledge.objects.create(facility=facility, kind="receivable", invoice_no="CONTRACT-INV-1", debtor=other,
+                          amount=Decimal("100"))
+    SubLimit.objects.create(group=group, enterprise=sub, amount=Decimal("2000000"))
+    OtherBankFinancing.objects.create(enterprise=core, lender="契约测试银行", amount=Decimal("500"), as_of=today)
+    alerts.sync("past_due", [Finding(subject_key=enterprise_key(core.pk), enterprise_id=core.pk, group_id=group.pk,
+                                     severity=2, evidence="逾期", evidence_en="past due")],
+                enterprise_scope(Scope(as_of=today, ids=[core.pk])))
+    GroupProposal.objects.create(group=group, enterprise=other, test="non_fair", evidence="认定", evidence_key="contract")
 
 
 def _on_real_object(case) -> bool:
@@ -113,6 +139,12 @@ def _on_real_object(case) -> bool:
     probe = (case.operation.path.replace("{id}", "1").replace("{uscc}", "91520100000001001W")
              .replace("{code}", "code"))  # catalogue objects by code (services.api.catalogue)
     view = resolve(probe).func.cls
+    if getattr(view, "queryset", None) is None:  # plain ViewSets over fixed objects (rules by code, settings id 1)
+        from risk.rules import load
+
+        params.update({k: v for k, v in {"code": sorted(load())[0], "id": "1"}.items() if k in params})
+        case.path_parameters = params
+        return True
     model = view.queryset.model
     obj = model.objects.order_by("pk").first()
     if obj is None:
