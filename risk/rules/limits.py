@@ -65,8 +65,8 @@ def in_scope(scope: Scope) -> Q:
         touched = GroupMembership.objects.filter(enterprise_id__in=list(scope.ids)).values("group_id")
         own = Q(enterprise_id__in=list(scope.ids))
     else:
-        touched = GroupMembership.objects.filter(enterprise_id__range=(scope.lo, scope.hi)).values("group_id")
-        own = Q(enterprise_id__range=(scope.lo, scope.hi))
+        touched = GroupMembership.objects.filter(enterprise_id__gte=scope.lo, enterprise_id__lte=scope.hi).values("group_id")
+        own = Q(enterprise_id__gte=scope.lo, enterprise_id__lte=scope.hi)
     members = GroupMembership.objects.filter(group_id__in=touched).values("enterprise_id")
     return (Q(group_id__in=touched) | own | Q(enterprise_id__in=members)) & ~Q(subject_key=BANK_RELATED)
 
