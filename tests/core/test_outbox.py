@@ -75,8 +75,9 @@ def test_the_import_queues_detection_in_its_own_transaction_and_a_rerun_keeps_it
     assert (again.created, again.already_present) == (0, 1)
     assert pending().count() == 1
     assert not ChainLink.objects.filter(group=group, supplier=supplier).exists()
-    # eager here: the tasks run in this process (detection, and the needs refresh of the file's enterprises)
-    assert outbox.dispatch_all().sent == 2
+    # eager here: the tasks run in this process (detection, and the needs and risk refreshes of the file's
+    # enterprises)
+    assert outbox.dispatch_all().sent == 3
     assert ChainLink.objects.filter(group=group, supplier=supplier).exists()
     assert not pending().exists()
     message = OutboxMessage.objects.get(task=DETECT_TASK)
