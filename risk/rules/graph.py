@@ -23,9 +23,11 @@ contagion (stage 1: after the other rules wrote their alerts)
     source / all they paid), over the last `window_months` (12) whole months of the flow summary, in CNY.
     Steps are followed up to `max_depth` (2); each enterprise reached (not itself a source) is one
     finding on the shortest path found (ties: the lowest ids), subject `e:<id>`, path source ... flagged,
-    severity the source alert's less one per step (at least LOW). The rule always evaluates the whole
-    bank (sources are few) and answers for all its alerts: a source whose alert closed stops flagging
-    on the next run, whatever the run's scope."""
+    severity the source alert's less one per step (at least LOW). A full run starts from every source
+    and answers for all its alerts; an incremental run (a group on demand, enterprises after new data)
+    starts from the sources among its enterprises only and answers for the alerts whose path starts at
+    one of them: a source of the scope whose alert closed stops flagging at once, the rest of the bank
+    waits for the nightly run."""
 
 from __future__ import annotations
 
@@ -271,7 +273,11 @@ SEVERITY_EN = {1: "low", 2: "medium", 3: "high", 4: "critical"}
 
 
 def evaluate_contagion(scope: Scope, params: dict) -> list[Finding]:
-    sources = _sources()
+    every_source = _sources()
+    sources = every_source
+    if scope.ids is not None:  # incremental: from the scope's sources only (see the module docstring)
+        wanted = set(scope.ids)
+        sources = {e: v for e, v in every_source.items() if e in wanted}
     if not sources:
         return []
     # Breadth first from every source at once: one statement per level.
@@ -287,7 +293,7 @@ def evaluate_contagion(scope: Scope, params: dict) -> list[Finding]:
         by_target: dict[int, tuple] = {}
         for step in exposure_steps(frontier, scope.as_of, params):
             a, b = step[0], step[1]
-            if b in sources or b in reached or b in paths.get(a, ()):
+            if b in every_source or b in reached or b in paths.get(a, ()):
                 continue
             current = by_target.get(b)
             # Shortest path first; among equals, the lowest source, then the lowest ids along the path.
@@ -327,8 +333,13 @@ def evaluate_contagion(scope: Scope, params: dict) -> list[Finding]:
 
 
 def _contagion_scope(scope: Scope) -> Q:
-    """Every contagion alert: each run evaluates the whole bank (see the module docstring)."""
-    return Q()
+    """A full run answers for every contagion alert; an incremental one for those whose path starts at
+    one of its enterprises (the source)."""
+    if scope.ids is None:
+        return Q()
+    from risk.models import AlertParty
+
+    return Q(pk__in=AlertParty.objects.filter(position=0, enterprise_id__in=list(scope.ids)).values("alert_id"))
 
 
 register(Rule(

@@ -90,7 +90,23 @@ def test_clearing_the_source_resolves(web):
     run("contagion")
     assert len(_contagion()) == 3
     RiskAlert.objects.filter(pk=web["alert"].pk).update(status=AlertStatus.RESOLVED)
-    # Even an incremental run elsewhere answers for every contagion alert.
-    assert run("contagion", ids=[web["other"].pk])["resolved"] == 3
+    # An incremental run elsewhere answers only for paths starting in its scope: nothing changes.
+    assert run("contagion", ids=[web["other"].pk, web["g"].pk]) == {"opened": 0, "updated": 0, "resolved": 0,
+                                                                    "held_back": 0}
+    assert len(_contagion()) == 3
+    # A run whose scope holds the source (its group on demand), or the nightly full run, resolves them.
+    assert run("contagion", ids=[web["s"].pk])["resolved"] == 3
     assert not _contagion()
+
+
+def test_an_incremental_run_flags_from_its_own_sources_only(web, bank):
+    """A group's refresh starts from the sources among its enterprises; the full run from all."""
+    other_source = EnterpriseFactory()
+    guarantor = EnterpriseFactory()
+    guarantee(guarantor, other_source)
+    _source_alert(other_source)
+    assert run("contagion", ids=[web["s"].pk])["opened"] == 3
+    assert guarantor.pk not in _contagion()
+    assert run("contagion")["opened"] == 1
+    assert guarantor.pk in _contagion()
 
