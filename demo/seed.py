@@ -52,6 +52,11 @@ def _seed_risk(state: BuildState, say) -> None:
     from risk import demo as risk_demo
 
     mark = time.monotonic()
+    if connection.vendor == "postgresql" and state.writer.skip_fk_triggers and connection.in_atomic_block:
+        # The loader may have switched triggers off for this transaction (demo.writer): the few flows
+        # risk.demo adds must reach the flow summary through its triggers.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = origin")
     risk_demo.seed(as_of=state.as_of, seed=state.seed, log=say)
     if connection.vendor == "postgresql":
         from risk.tasks import refresh_risk_all

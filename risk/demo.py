@@ -233,6 +233,9 @@ def seed(*, as_of: dt.date, seed: int = 2026, log=None) -> dict[str, int]:
         _reseed(FinancialStatement, latest.pk,
                 total_liabilities=(assets * Decimal("0.88")).quantize(Decimal("0.01")),
                 current_assets=(assets * Decimal("0.3")).quantize(Decimal("0.01")),
+                # Receivables and inventory shrink with the current assets (they are part of them).
+                receivables=(assets * Decimal("0.12")).quantize(Decimal("0.01")),
+                inventory=(assets * Decimal("0.1")).quantize(Decimal("0.01")),
                 current_liabilities=(assets * Decimal("0.45")).quantize(Decimal("0.01")),
                 revenue=((previous.revenue or Decimal(0)) * Decimal("0.6")).quantize(Decimal("0.01")),
                 net_profit=-abs((previous.revenue or assets) * Decimal("0.05")).quantize(Decimal("0.01")))

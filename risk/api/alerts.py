@@ -26,7 +26,7 @@ from clients.models import GroupMembership
 from clients.validators import normalize_uscc
 from core.api.base import ErrorDocumentingAutoSchema, ScopedViewSetMixin
 from core.api.pagination import PageNumberPagination
-from core.api.serializers import Serializer
+from core.api.serializers import DateTimeField, Serializer
 from core.errors import call_service
 from core.permissions import is_head_office
 from risk import alert_actions
@@ -74,9 +74,9 @@ class AlertSerializer(serializers.Serializer):
     edges = serializers.SerializerMethodField(help_text=_("Guarantor to borrower; amount null where not yours."))
     figures = serializers.DictField()
     assignee = serializers.IntegerField(source="alert.assignee_id", allow_null=True)
-    opened_at = serializers.DateTimeField(source="alert.opened_at")
-    refreshed_at = serializers.DateTimeField(source="alert.refreshed_at")
-    status_changed_at = serializers.DateTimeField(source="alert.status_changed_at", allow_null=True)
+    opened_at = DateTimeField(read_only=True, source="alert.opened_at")
+    refreshed_at = DateTimeField(read_only=True, source="alert.refreshed_at")
+    status_changed_at = DateTimeField(read_only=True, source="alert.status_changed_at", allow_null=True)
     resolution_note = serializers.CharField(source="alert.resolution_note")
 
     def get_rule_name(self, view) -> str:
