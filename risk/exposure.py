@@ -240,7 +240,7 @@ class Concentration:
 
     @property
     def level(self):
-        return level_of(self.used, self.limit, self.warning_pct)
+        return level_of(self.used, self.cap, self.warning_pct)
 
     @property
     def css(self):

@@ -268,6 +268,22 @@ def _step_text(step, cards) -> tuple[str, str]:
             f"{_named_en(cards[b])} makes {figure}% of its purchases from {_named_en(cards[a])}")
 
 
+def _rule_names(code: str) -> tuple[str, str]:
+    """A rule's name in Chinese and in English, for the evidence (the code when no rule has it)."""
+    from django.utils import translation
+
+    from risk.rules import load
+
+    rule = load().get(code)
+    if rule is None:
+        return code, code
+    with translation.override("zh-hans"):
+        zh_name = str(rule.label)
+    with translation.override("en"):
+        en_name = str(rule.label)
+    return zh_name, en_name
+
+
 SEVERITY_ZH = {1: "低", 2: "中", 3: "高", 4: "严重"}
 SEVERITY_EN = {1: "low", 2: "medium", 3: "high", 4: "critical"}
 
@@ -316,9 +332,10 @@ def evaluate_contagion(scope: Scope, params: dict) -> list[Finding]:
         severity_src, rule, alert_id = sources[source]
         severity = max(int(Severity.LOW), severity_src - (len(path) - 1))
         texts = [_step_text(s, cards) for s in steps_of[flagged]]
-        zh_text = (f"风险传染：{_named(cards[source])}有未关闭的{SEVERITY_ZH[severity_src]}级预警（{rule}）；"
+        rule_zh, rule_en = _rule_names(rule)
+        zh_text = (f"风险传染：{_named(cards[source])}有未关闭的{SEVERITY_ZH[severity_src]}级预警（{rule_zh}）；"
                    + "；".join(t[0] for t in texts) + f"。传染路径共{len(path) - 1}步。")
-        en_text = (f"Contagion: {_named_en(cards[source])} has an open {SEVERITY_EN[severity_src]} alert ({rule}); "
+        en_text = (f"Contagion: {_named_en(cards[source])} has an open {SEVERITY_EN[severity_src]} alert ({rule_en}); "
                    + "; ".join(t[1] for t in texts) + f". Path of {len(path) - 1} step(s).")
         steps = [{"from": a, "to": b, "relation": rel,
                   **({"amount_cny": fig} if rel == "guarantor" else {"share_pct": fig})}

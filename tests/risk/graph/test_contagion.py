@@ -53,7 +53,8 @@ def test_paths_of_one_and_two_steps_and_near_miss(web, bank):
     assert list(found[g.pk].parties.values_list("enterprise_id", flat=True)) == [s.pk, g.pk]
     assert found[g.pk].severity == Severity.MEDIUM
     assert "提供担保" in found[g.pk].evidence and "guarantees the debt" in found[g.pk].evidence_en
-    assert "past_due" in found[g.pk].evidence_en and s.uscc in found[g.pk].evidence
+    assert "Loans past due" in found[g.pk].evidence_en and "贷款逾期" in found[g.pk].evidence
+    assert s.uscc in found[g.pk].evidence  # the rule by its name, not its code
     assert "35.0%" in found[d.pk].evidence and "sales" in found[d.pk].evidence_en
     two = found[e.pk]
     assert list(two.parties.values_list("enterprise_id", flat=True)) == [s.pk, d.pk, e.pk]

@@ -165,3 +165,17 @@ def test_update_close_and_preview(bank, api_as, usd):
     r = hq.delete(f"{URL}{pk}/")
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert api_as(bank.rm_gy1).delete(f"{URL}{pk}/").status_code == 403
+
+
+def test_exposures_and_pages_with_the_concentration_limits_set(bank, api_as, client_as, capital):
+    """With the bank's capital on file every level reads against the caps (net capital 10 亿: a group
+    client's cap 1.5 亿): the roll-up in the API, the limit page and the group page."""
+    group = bank.group_gy
+    facility(group.core_enterprise, 200_000_000, 140_000_000)  # 1.4 亿 of a 1.5 亿 cap: 93.3 %, a warning
+    r = api_as(bank.risk_gy).get(f"/api/v1/exposures/?group={group.pk}")
+    assert r.status_code == 200, r.content[:300]
+    by_limit = {c["limit"]: c for c in r.json()["concentration"]}
+    group_cap = next(c for c in by_limit.values() if c["cap"] == "150000000.00")
+    assert (group_cap["used"], group_cap["use_pct"], group_cap["status"]) == ("140000000.00", "93.3", "warning")
+    for url in (f"/risk/groups/{group.pk}/limits/", f"/clients/groups/{group.pk}/"):
+        assert client_as(bank.risk_gy).get(url).status_code == 200, url
