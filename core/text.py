@@ -53,6 +53,25 @@ def check_text(value) -> None:
             raise ValidationError(problem, code="bad_text")
 
 
+def clean_text(value, field: str, *, max_length: int, required: bool = True) -> str:
+    """A free-text field of a service (a comment, a reason, a reference): a string, without NUL or lone
+    surrogates, stripped, present when `required`, at most `max_length` characters. Raises
+    ValidationError naming `field`."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Enter text.")}, code="invalid")
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError({field: problem}, code="invalid")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")}, code="required")
+    if len(value) > max_length:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}}, code="max_length")
+    return value
+
+
 def decode_utf8(raw: bytes) -> str:
     """`raw` as UTF-8 text with the rule above; ValidationError (code `not_utf8` or `bad_text`)."""
     try:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.history import set_history_user
-from core.text import text_problem
+from core.text import clean_text
 from risk.models import ALERT_TRANSITIONS, AlertComment, AlertStatus, RiskAlert
 from staff.scope import scope_for
 
@@ -35,22 +35,6 @@ def ensure_works_alerts(user) -> None:
     does not."""
     if scope_for(user).sees_nothing:
         raise PermissionDenied(_("Your role may not work risk alerts."))
-
-
-def _text(value, field: str, *, required: bool, max_length: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: _("Enter text.")}, code="invalid")
-    problem = text_problem(value)
-    if problem:
-        raise ValidationError({field: problem}, code="invalid")
-    value = value.strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")}, code="required")
-    if len(value) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}}, code="max_length")
-    return value
 
 
 def _reachable(user, alert: RiskAlert | int) -> RiskAlert:
@@ -90,7 +74,7 @@ def _move(user, alert: RiskAlert, status: str, note: str) -> RiskAlert:
 def alert_acknowledge(user, alert, comment: str = "") -> RiskAlert:
     """Open > acknowledged (someone is on it), with an optional comment."""
     alert = _reachable(user, alert)
-    comment = _text(comment, "comment", required=False, max_length=COMMENT_MAX)
+    comment = clean_text(comment, "comment", required=False, max_length=COMMENT_MAX)
     return _move(user, alert, AlertStatus.ACKNOWLEDGED, comment)
 
 
@@ -98,7 +82,7 @@ def alert_acknowledge(user, alert, comment: str = "") -> RiskAlert:
 def alert_resolve(user, alert, comment: str) -> RiskAlert:
     """Open or acknowledged > resolved; the comment (required) says what was done."""
     alert = _reachable(user, alert)
-    comment = _text(comment, "comment", required=True, max_length=NOTE_MAX)
+    comment = clean_text(comment, "comment", required=True, max_length=NOTE_MAX)
     return _move(user, alert, AlertStatus.RESOLVED, comment)
 
 
@@ -106,7 +90,7 @@ def alert_resolve(user, alert, comment: str) -> RiskAlert:
 def alert_false_positive(user, alert, comment: str) -> RiskAlert:
     """Open or acknowledged > false positive; the comment (required) says why the rule was wrong."""
     alert = _reachable(user, alert)
-    comment = _text(comment, "comment", required=True, max_length=NOTE_MAX)
+    comment = clean_text(comment, "comment", required=True, max_length=NOTE_MAX)
     return _move(user, alert, AlertStatus.FALSE_POSITIVE, comment)
 
 
@@ -143,5 +127,5 @@ def alert_assign(user, alert, assignee) -> RiskAlert:
 def alert_comment(user, alert, text: str) -> AlertComment:
     """A comment on an alert, open or closed."""
     alert = _reachable(user, alert)
-    text = _text(text, "text", required=True, max_length=COMMENT_MAX)
+    text = clean_text(text, "text", required=True, max_length=COMMENT_MAX)
     return AlertComment.objects.create(alert=alert, author=user, text=text)

@@ -34,6 +34,7 @@ from core.dates import in_range, out_of_range_message
 from core.fx import BASE, cny_sql
 from core.models import FxRate
 from core.permissions import ensure_can_edit_clients, ensure_head_office
+from core.text import clean_text as core_clean_text
 from imports.currencies import ISO_4217_ACTIVE
 from services.models import Holding, Partner, Product
 
@@ -101,14 +102,9 @@ def clean_date(value, field: str, *, required: bool = True) -> dt.date | None:
 
 
 def clean_text(value, field: str, max_length: int, *, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({field: _("This field is required.")})
-    if "\x00" in text:
-        raise ValidationError({field: _("Null characters are not allowed.")})
-    if len(text) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}})
-    return text
+    """core.text.clean_text, numbers accepted as text (a reference read from a spreadsheet)."""
+    return core_clean_text(value if value is None or isinstance(value, str) else str(value), field,
+                           max_length=max_length, required=required)
 
 
 def _partner(value, product: Product) -> Partner | None:

@@ -29,28 +29,12 @@ from django.utils.translation import gettext as _
 
 from core.history import set_history_user
 from core.permissions import ensure_can_edit_clients
-from core.text import text_problem
+from core.text import clean_text, text_problem
 from services.models import MANUAL_RULE, NEED_TRANSITIONS, Need, NeedStatus, Product
 
 REASON_MAX = 500
 EVIDENCE_MAX = 2000
 VALUE_MAX = Decimal("1e17")
-
-
-def _text(value, field: str, *, required: bool, max_length: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError({field: _("Enter text.")}, code="invalid")
-    problem = text_problem(value)
-    if problem:
-        raise ValidationError({field: problem}, code="invalid")
-    value = value.strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")}, code="required")
-    if len(value) > max_length:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": max_length}}, code="max_length")
-    return value
 
 
 def _reachable(user, need: Need) -> Need:
@@ -71,7 +55,7 @@ def need_set_status(user, need: Need, status: str, reason: str = "") -> Need:
     need = _reachable(user, need)
     if status not in NeedStatus.values:
         raise ValidationError({"status": _("Choose one of: new, contacted, converted, dismissed.")}, code="invalid")
-    reason = _text(reason, "reason", required=status == NeedStatus.DISMISSED, max_length=REASON_MAX)
+    reason = clean_text(reason, "reason", required=status == NeedStatus.DISMISSED, max_length=REASON_MAX)
     if status not in NEED_TRANSITIONS[NeedStatus(need.status)]:
         raise ValidationError({"status": _("A %(from)s need cannot become %(to)s.") % {
             "from": NeedStatus(need.status).label, "to": NeedStatus(status).label}}, code="transition")
@@ -169,7 +153,7 @@ def need_record(user, *, enterprise, product, score, value, evidence, group=None
     prod = attempt("product", _product)
     sc = attempt("score", _score)
     val = attempt("value", lambda: _number(value, "value") and _value())
-    ev = attempt("evidence", lambda: _text(evidence, "evidence", required=True, max_length=EVIDENCE_MAX))
+    ev = attempt("evidence", lambda: clean_text(evidence, "evidence", required=True, max_length=EVIDENCE_MAX))
     grp = attempt("group", _group)
     if errors:
         raise ValidationError(errors)
