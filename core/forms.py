@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core import money
 
+# Django puts gettext(":") after every label (Form.label_suffix); the project's catalogue gives it the
+# full-width colon in Chinese (docs/GLOSSARY.md, punctuation), so every form and filter reads "状态：".
+LABEL_SUFFIX = _(":")
+
 
 class UserFormMixin:
     """A form that acts for a user: fields that resolve input in the user's reach (credit codes,

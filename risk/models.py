@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -326,10 +326,11 @@ class AlertRule(models.Model):
 
 
 class Severity(models.IntegerChoices):
-    LOW = 1, _("Low")
-    MEDIUM = 2, _("Medium")
-    HIGH = 3, _("High")
-    CRITICAL = 4, _("Critical")
+    # Their own context: "Medium" is also an enterprise size (中型).
+    LOW = 1, pgettext_lazy("severity", "Low")
+    MEDIUM = 2, pgettext_lazy("severity", "Medium")
+    HIGH = 3, pgettext_lazy("severity", "High")
+    CRITICAL = 4, pgettext_lazy("severity", "Critical")
 
 
 class AlertStatus(models.TextChoices):
